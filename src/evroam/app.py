@@ -1,0 +1,69 @@
+"""`create_app(settings)`: the ASGI app of a node, mounting what its roles table says."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from evroam import __version__
+from evroam.config import Settings
+from evroam.modules.credentials.handlers import router as credentials_router
+from evroam.modules.versions.handlers import router as versions_router
+from evroam.node import Node
+from evroam.parties.roles import interfaces_for
+from evroam.transport.errors import install_error_handlers
+from evroam.transport.headers import RequestIdMiddleware
+from evroam.types import InterfaceRole, ModuleID
+
+__all__ = ["INTERFACE_ROUTERS", "create_app"]
+
+log = logging.getLogger("evroam")
+
+# Implemented module interfaces. A role's interface is mounted (and listed in version details) only
+# once it is implemented here; the roles table says which a node's roles want.
+INTERFACE_ROUTERS: dict[tuple[ModuleID, InterfaceRole], APIRouter] = {}
+
+
+def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:
+    """Build the app. Given a `node` (tests, embedding) it is used as is; otherwise the app opens its own
+    node from `settings` at startup and closes it at shutdown."""
+    if settings is None and node is None:
+        raise ValueError("create_app needs settings or a node")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if node is not None:
+            yield
+            return
+        assert settings is not None
+        opened = await Node.open(settings, save_identity=True)
+        _mount(app, opened)
+        log.info("evroam %s serving %s at %s", __version__, _describe(opened), opened.versions_url)
+        try:
+            yield
+        finally:
+            await opened.close()
+
+    app = FastAPI(title="evroam", version=__version__, lifespan=lifespan, openapi_url="/openapi.json")
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(versions_router)
+    app.include_router(credentials_router)
+    if node is not None:
+        _mount(app, node)
+    return app
+
+
+def _mount(app: FastAPI, node: Node) -> None:
+    wanted = interfaces_for(p.role for p in node.parties)
+    node.mounted = [entry for entry in wanted if entry in INTERFACE_ROUTERS]
+    for entry in node.mounted:
+        app.include_router(INTERFACE_ROUTERS[entry])
+    app.state.node = node
+
+
+def _describe(node: Node) -> str:
+    return ", ".join(f"{p.country_code}-{p.party_id} ({p.role.value})" for p in node.parties)

@@ -1,0 +1,139 @@
+"""`OcpiClient`: every outbound OCPI call goes through here (auth header, ids, routing, envelope, errors)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from evroam import __version__
+from evroam.client.errors import PeerConnectionError, PeerProtocolError, PeerResponseError
+from evroam.client.url_policy import UrlPolicy
+from evroam.errors import error_for_status
+from evroam.transport.auth import authorization_header
+from evroam.transport.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders, new_id
+
+__all__ = ["OcpiClient", "OcpiReply"]
+
+log = logging.getLogger("evroam.client")
+
+
+@dataclass(frozen=True, slots=True)
+class OcpiReply:
+    """A successful (1xxx) answer of a peer."""
+
+    http_status: int
+    status_code: int
+    status_message: str | None
+    data: Any
+    headers: httpx.Headers
+    request_id: str
+    elapsed_ms: float
+
+
+class OcpiClient:
+    """Calls peers. Redirects are never followed: a peer's URLs come from its version details."""
+
+    def __init__(
+        self,
+        policy: UrlPolicy,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.policy = policy
+        self._http = httpx.AsyncClient(
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": f"evroam/{__version__}"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> OcpiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str,
+        version: str | None,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+        routing: RoutingHeaders | None = None,
+        correlation_id: str | None = None,
+    ) -> OcpiReply:
+        """Send one request; return the reply when the peer answers 1xxx, raise a PeerRequestError otherwise.
+
+        `version` selects the token encoding (raw for 2.1.1 and older, Base64 otherwise).
+        """
+        await self.policy.check_resolved(url)
+        request_id = new_id()
+        headers = {
+            "Authorization": authorization_header(token, version),
+            REQUEST_ID: request_id,
+            CORRELATION_ID: correlation_id or new_id(),
+        }
+        if routing is not None:
+            headers.update(routing.as_headers())
+        content: bytes | None = None
+        if body is not None:
+            content = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, url, headers=headers, content=content, params=params)
+        except httpx.TimeoutException as exc:
+            raise PeerConnectionError(f"{method} {url} timed out ({type(exc).__name__})", url) from None
+        except httpx.HTTPError as exc:
+            raise PeerConnectionError(f"{method} {url} failed: {type(exc).__name__}: {exc}", url) from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.debug("%s %s -> %d in %.1f ms (request %s)", method, url, response.status_code, elapsed_ms, request_id)
+        return self._reply(method, url, response, request_id, elapsed_ms)
+
+    def _reply(self, method: str, url: str, response: httpx.Response, request_id: str, elapsed_ms: float) -> OcpiReply:
+        if 300 <= response.status_code < 400:
+            target = response.headers.get("location", "?")
+            raise PeerProtocolError(
+                f"{method} {url} answered a redirect to {target}; redirects are not followed "
+                "(ask the peer for its final URL)",
+                url,
+                response.status_code,
+            )
+        try:
+            envelope = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            envelope = None
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("status_code"), int):
+            raise PeerProtocolError(
+                f"{method} {url} answered HTTP {response.status_code} without an OCPI envelope",
+                url,
+                response.status_code,
+            )
+        status_code: int = envelope["status_code"]
+        message = envelope.get("status_message")
+        message = message if isinstance(message, str) else None
+        if 1000 <= status_code < 2000 and response.status_code < 400:
+            return OcpiReply(
+                response.status_code,
+                status_code,
+                message,
+                envelope.get("data"),
+                response.headers,
+                request_id,
+                elapsed_ms,
+            )
+        error = error_for_status(status_code, message, response.status_code, envelope.get("data"))
+        raise PeerResponseError(error, url)

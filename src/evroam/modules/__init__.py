@@ -1,0 +1,1 @@
+"""One package per OCPI module: canonical models, wire converters, rules and HTTP handlers."""

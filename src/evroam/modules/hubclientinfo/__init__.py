@@ -1,0 +1,1 @@
+"""OCPI module `hubclientinfo`."""

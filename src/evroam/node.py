@@ -1,0 +1,121 @@
+"""A running node: its settings, store, outbound client and identity (the parties it hosts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from evroam.client import OcpiClient, UrlPolicy
+from evroam.config import Settings
+from evroam.modules.credentials.models import CredentialsRole
+from evroam.modules.versions.models import Endpoint, Version, VersionDetails
+from evroam.store import open_store
+from evroam.store.interface import NodeIdentity, PartyRecord, Store
+from evroam.types import BusinessDetails, InterfaceRole, ModuleID, utcnow
+
+__all__ = ["SUPPORTED_VERSIONS", "Node", "NodeConfigError"]
+
+# Highest first. 2.1.1 and 2.3.0 join as their converters land.
+SUPPORTED_VERSIONS: tuple[str, ...] = ("2.2.1",)
+
+
+class NodeConfigError(Exception):
+    """The node cannot start or act as configured; the message says what to do."""
+
+
+@dataclass
+class Node:
+    """Everything a request handler or a command needs, built once at the edge."""
+
+    settings: Settings
+    store: Store
+    client: OcpiClient
+    base_url: str
+    parties: tuple[PartyRecord, ...]
+    mounted: list[tuple[ModuleID, InterfaceRole]] = field(default_factory=list)
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        save_identity: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Node:
+        """Open storage (migrating it) and settle the node's identity.
+
+        Parties and base URL come from the settings; when absent (a command run against an existing
+        database) they come from what `serve` saved there.
+        """
+        store = await open_store(settings.database_url)
+        try:
+            parties = settings.party_records()
+            base_url = settings.base_url.rstrip("/")
+            saved = await store.get_node_identity()
+            if not parties and saved is not None:
+                parties = saved.parties
+            if not base_url:
+                base_url = saved.base_url if saved is not None and not settings.parties else settings.effective_base_url
+            if not parties:
+                raise NodeConfigError(
+                    "this node hosts no party yet: pass --party COUNTRY-PARTY-ROLE (e.g. --party NL-EVR-CPO) "
+                    "or set EVROAM_PARTIES"
+                )
+            if save_identity:
+                await store.save_node_identity(NodeIdentity(base_url, parties, utcnow()))
+        except BaseException:
+            await store.close()
+            raise
+        policy = UrlPolicy(
+            allow_http=settings.dev_mode,
+            allow_private=settings.dev_mode or settings.allow_private_urls,
+        )
+        client = OcpiClient(policy, timeout=settings.request_timeout, transport=transport)
+        return cls(settings=settings, store=store, client=client, base_url=base_url, parties=parties)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.store.close()
+
+    # -- what we publish ------------------------------------------------------------------------------
+    @property
+    def versions_url(self) -> str:
+        return f"{self.base_url}/ocpi/versions"
+
+    def version_url(self, version: str) -> str:
+        return f"{self.base_url}/ocpi/{version}"
+
+    def endpoint_url(self, version: str, module: ModuleID, interface: InterfaceRole | None) -> str:
+        if module == ModuleID.CREDENTIALS or interface is None:
+            return f"{self.base_url}/ocpi/{version}/{module.value}"
+        return f"{self.base_url}/ocpi/{version}/{interface.value.lower()}/{module.value}"
+
+    def versions(self) -> list[Version]:
+        return [Version(version=v, url=self.version_url(v)) for v in SUPPORTED_VERSIONS]
+
+    def version_details(self, version: str) -> VersionDetails:
+        # 2.3.0 advises SENDER for credentials (the role is meaningless there); 2.2.1 accepts either.
+        endpoints = [
+            Endpoint(
+                identifier=ModuleID.CREDENTIALS.value,
+                role=InterfaceRole.SENDER,
+                url=self.endpoint_url(version, ModuleID.CREDENTIALS, None),
+            )
+        ]
+        endpoints += [
+            Endpoint(identifier=module.value, role=interface, url=self.endpoint_url(version, module, interface))
+            for module, interface in self.mounted
+        ]
+        return VersionDetails(version=version, endpoints=endpoints)
+
+    def credentials_roles(self) -> list[CredentialsRole]:
+        return [
+            CredentialsRole(
+                role=p.role,
+                business_details=BusinessDetails(name=p.name, website=p.website),
+                party_id=p.party_id,
+                country_code=p.country_code,
+            )
+            for p in self.parties
+        ]

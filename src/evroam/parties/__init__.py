@@ -1,0 +1,1 @@
+"""Own parties, peers, the credentials handshake (served and initiated) and version negotiation."""

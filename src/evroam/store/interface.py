@@ -1,0 +1,140 @@
+"""The typed storage interface every backend implements, and the records it stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from evroam.types import Role
+
+__all__ = [
+    "CredentialsTokenRecord",
+    "NodeIdentity",
+    "PartyRecord",
+    "Peer",
+    "PeerEndpoint",
+    "PeerStatus",
+    "Store",
+    "TokenKind",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRecord:
+    """A party (role) hosted by a platform: ours or a peer's (CredentialsRole without the logo)."""
+
+    country_code: str
+    party_id: str
+    role: Role
+    name: str
+    website: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeIdentity:
+    """What this node is: where it is reachable and which parties it hosts.
+
+    Saved by `serve`, so commands run against the same database (e.g. `credentials register`)
+    know the node without repeating every option.
+    """
+
+    base_url: str
+    parties: tuple[PartyRecord, ...]
+    updated_at: datetime
+
+
+class PeerStatus(StrEnum):
+    """Where a connection to another platform stands."""
+
+    PENDING = "PENDING"  # we issued token A; the peer has not registered yet
+    REGISTERING = "REGISTERING"  # we started the handshake; the peer is calling us back
+    REGISTERED = "REGISTERED"
+    UNREGISTERED = "UNREGISTERED"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerEndpoint:
+    """One endpoint from a peer's version details (2.1.1 peers have no interface role)."""
+
+    identifier: str
+    role: str | None
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Another OCPI platform we are (or are becoming) connected to."""
+
+    id: str
+    name: str
+    status: PeerStatus
+    created_at: datetime
+    updated_at: datetime
+    versions_url: str | None = None
+    version: str | None = None
+    endpoints: tuple[PeerEndpoint, ...] = ()
+    roles: tuple[PartyRecord, ...] = ()
+    # The token WE send to call the peer. Needed in clear text to call out; never logged.
+    token_out: str | None = None
+
+
+class TokenKind(StrEnum):
+    """What a credentials token we issued allows."""
+
+    REGISTRATION = "REGISTRATION"  # token A (ours) or token B (during our own handshake): versions/credentials only
+    ACTIVE = "ACTIVE"  # token C (ours) / B after the handshake: every module
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsTokenRecord:
+    """A token we issued, kept only as its SHA-256 hex digest."""
+
+    token_hash: str
+    peer_id: str
+    kind: TokenKind
+    created_at: datetime = field(compare=False)
+
+
+class Store(Protocol):
+    """Storage for one node. Every method is atomic on its own."""
+
+    async def close(self) -> None: ...
+
+    # -- node identity ---------------------------------------------------------------------------
+    async def get_node_identity(self) -> NodeIdentity | None: ...
+
+    async def save_node_identity(self, identity: NodeIdentity) -> None: ...
+
+    # -- peers ------------------------------------------------------------------------------------
+    async def get_peer(self, peer_id: str) -> Peer | None: ...
+
+    async def list_peers(self) -> list[Peer]:
+        """All peers, oldest first."""
+        ...
+
+    async def find_peer_by_party(self, country_code: str, party_id: str) -> Peer | None:
+        """The REGISTERED peer one of whose roles has this country_code/party_id (case-insensitive)."""
+        ...
+
+    async def save_peer(
+        self,
+        peer: Peer,
+        *,
+        add_tokens: tuple[CredentialsTokenRecord, ...] = (),
+        revoke_token_hashes: tuple[str, ...] = (),
+        revoke_all_tokens: bool = False,
+    ) -> None:
+        """Insert or replace `peer` and change its tokens, all in one transaction.
+
+        `revoke_all_tokens` drops every token of the peer before `add_tokens` are added.
+        """
+        ...
+
+    async def delete_peer(self, peer_id: str) -> None:
+        """Remove a peer and all its tokens (used to roll back a handshake that failed)."""
+        ...
+
+    # -- credentials tokens -------------------------------------------------------------------------
+    async def find_token(self, token_hash: str) -> CredentialsTokenRecord | None: ...

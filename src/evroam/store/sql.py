@@ -1,0 +1,282 @@
+"""`SqlStore`: the `Store` over SQLAlchemy Core and an async engine, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Connection, Table, delete, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, RowMapping, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import Insert
+
+from evroam.store.interface import (
+    CredentialsTokenRecord,
+    NodeIdentity,
+    PartyRecord,
+    Peer,
+    PeerEndpoint,
+    PeerStatus,
+    TokenKind,
+)
+from evroam.store.tables import credentials_tokens, node_identity, peers
+from evroam.types import Role
+
+__all__ = ["SQLITE_BEGIN_OPTION", "SqlStore", "async_url", "create_engine"]
+
+# Execution option naming the SQLite BEGIN mode (DEFERRED, IMMEDIATE) of a connection's transactions.
+SQLITE_BEGIN_OPTION: Final = "evroam_sqlite_begin"
+SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+
+_ASYNC_DRIVERS: Final = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+_BEGIN_MODES: Final = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+_NODE_IDENTITY_ID: Final = 1
+
+
+def async_url(database_url: str) -> URL:
+    """`database_url` with a plain `sqlite://` or `postgresql://` scheme mapped to its async driver."""
+    url = make_url(database_url)
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    return url.set(drivername=driver) if driver else url
+
+
+def create_engine(database_url: str, *, connect_args: Mapping[str, Any] | None = None) -> AsyncEngine:
+    """An async engine for `database_url`, with the per-connection setup its dialect needs."""
+    url = async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        _ensure_sqlite_parent_dir(url)
+        engine = create_async_engine(url, connect_args=dict(connect_args or {}))
+        _configure_sqlite(engine)
+        return engine
+    # A long-running server outlives PostgreSQL connections (restarts, idle timeouts).
+    return create_async_engine(url, connect_args=dict(connect_args or {}), pool_pre_ping=True)
+
+
+def _ensure_sqlite_parent_dir(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The sqlite3 module's legacy mode would not BEGIN before SELECT or DDL, leaving reads and
+        # migrations outside any transaction; SQLAlchemy emits BEGIN itself instead (`_on_begin`).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # The server and CLI commands share one file: wait for each other's locks rather than
+            # failing at once, and let readers proceed while one of them writes (WAL).
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = str(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED"))
+        if mode not in _BEGIN_MODES:
+            raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class SqlStore:
+    """The store of one node in a SQL database; every method runs in a transaction of its own."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._dialect = engine.dialect.name
+        if self._dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {self._dialect!r}; use SQLite or PostgreSQL")
+        self._engine = engine
+        # On SQLite a writer takes the write lock up front, so a transaction that reads before it
+        # writes waits for (busy timeout) instead of failing on another process's commit.
+        self._writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for modules that keep their own tables in the same database."""
+        return self._engine
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    # -- node identity ---------------------------------------------------------------------------
+    async def get_node_identity(self) -> NodeIdentity | None:
+        query = select(node_identity).where(node_identity.c.id == _NODE_IDENTITY_ID)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return NodeIdentity(
+            base_url=row["base_url"],
+            parties=tuple(_party_from_json(p) for p in row["parties"]),
+            updated_at=row["updated_at"],
+        )
+
+    async def save_node_identity(self, identity: NodeIdentity) -> None:
+        values = {
+            "id": _NODE_IDENTITY_ID,
+            "base_url": identity.base_url,
+            "parties": [_party_to_json(p) for p in identity.parties],
+            "updated_at": identity.updated_at,
+        }
+        async with self._writer.begin() as conn:
+            await conn.execute(self._upsert(node_identity, values, key="id"))
+
+    # -- peers ------------------------------------------------------------------------------------
+    async def get_peer(self, peer_id: str) -> Peer | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(peers).where(peers.c.id == peer_id))).mappings().first()
+        return None if row is None else _peer_from_row(row)
+
+    async def list_peers(self) -> list[Peer]:
+        """All peers, oldest first."""
+        query = select(peers).order_by(peers.c.created_at, peers.c.id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [_peer_from_row(row) for row in rows]
+
+    async def find_peer_by_party(self, country_code: str, party_id: str) -> Peer | None:
+        """The REGISTERED peer one of whose roles has this country_code/party_id (case-insensitive)."""
+        # Roles live in a JSON list; a node has few peers, so matching them here keeps the query
+        # the same on both dialects.
+        query = (
+            select(peers).where(peers.c.status == PeerStatus.REGISTERED.value).order_by(peers.c.created_at, peers.c.id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        wanted = (country_code.upper(), party_id.upper())
+        for row in rows:
+            if any((r["country_code"].upper(), r["party_id"].upper()) == wanted for r in row["roles"]):
+                return _peer_from_row(row)
+        return None
+
+    async def save_peer(
+        self,
+        peer: Peer,
+        *,
+        add_tokens: tuple[CredentialsTokenRecord, ...] = (),
+        revoke_token_hashes: tuple[str, ...] = (),
+        revoke_all_tokens: bool = False,
+    ) -> None:
+        """Insert or replace `peer` and change its tokens, all in one transaction.
+
+        `revoke_all_tokens` drops every token of the peer before `add_tokens` are added. Only the
+        peer's own tokens are revoked; adding a token that already exists raises
+        `sqlalchemy.exc.IntegrityError` and changes nothing.
+        """
+        foreign = [t.token_hash[:8] for t in add_tokens if t.peer_id != peer.id]
+        if foreign:
+            raise ValueError(f"tokens {foreign} (by hash prefix) belong to another peer than {peer.id!r}")
+        async with self._writer.begin() as conn:
+            await conn.execute(self._upsert(peers, _peer_to_row(peer), key="id"))
+            of_peer = credentials_tokens.c.peer_id == peer.id
+            if revoke_all_tokens:
+                await conn.execute(delete(credentials_tokens).where(of_peer))
+            elif revoke_token_hashes:
+                revoked = credentials_tokens.c.token_hash.in_(revoke_token_hashes)
+                await conn.execute(delete(credentials_tokens).where(of_peer, revoked))
+            if add_tokens:
+                await conn.execute(credentials_tokens.insert(), [_token_to_row(t) for t in add_tokens])
+
+    async def delete_peer(self, peer_id: str) -> None:
+        """Remove a peer and all its tokens (used to roll back a handshake that failed)."""
+        async with self._writer.begin() as conn:
+            # Explicit rather than relying on ON DELETE CASCADE, which SQLite ignores on a
+            # connection opened without `foreign_keys` (e.g. by an older tool).
+            await conn.execute(delete(credentials_tokens).where(credentials_tokens.c.peer_id == peer_id))
+            await conn.execute(delete(peers).where(peers.c.id == peer_id))
+
+    # -- credentials tokens -----------------------------------------------------------------------
+    async def find_token(self, token_hash: str) -> CredentialsTokenRecord | None:
+        query = select(credentials_tokens).where(credentials_tokens.c.token_hash == token_hash)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return CredentialsTokenRecord(
+            token_hash=row["token_hash"],
+            peer_id=row["peer_id"],
+            kind=TokenKind(row["kind"]),
+            created_at=row["created_at"],
+        )
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _upsert(self, table: Table, values: Mapping[str, Any], *, key: str) -> Insert:
+        """INSERT ... ON CONFLICT (key) DO UPDATE: one statement, so no read-then-write race."""
+        if self._dialect == "postgresql":
+            pg_stmt = postgresql.insert(table).values(values)
+            update = {name: pg_stmt.excluded[name] for name in values if name != key}
+            return pg_stmt.on_conflict_do_update(index_elements=[key], set_=update)
+        lite_stmt = sqlite.insert(table).values(values)
+        update = {name: lite_stmt.excluded[name] for name in values if name != key}
+        return lite_stmt.on_conflict_do_update(index_elements=[key], set_=update)
+
+
+def _party_to_json(party: PartyRecord) -> dict[str, Any]:
+    return {
+        "country_code": party.country_code,
+        "party_id": party.party_id,
+        "role": party.role.value,
+        "name": party.name,
+        "website": party.website,
+    }
+
+
+def _party_from_json(data: Mapping[str, Any]) -> PartyRecord:
+    return PartyRecord(
+        country_code=data["country_code"],
+        party_id=data["party_id"],
+        role=Role(data["role"]),
+        name=data["name"],
+        website=data.get("website"),
+    )
+
+
+def _peer_to_row(peer: Peer) -> dict[str, Any]:
+    return {
+        "id": peer.id,
+        "name": peer.name,
+        "status": peer.status.value,
+        "created_at": peer.created_at,
+        "updated_at": peer.updated_at,
+        "versions_url": peer.versions_url,
+        "version": peer.version,
+        "endpoints": [{"identifier": e.identifier, "role": e.role, "url": e.url} for e in peer.endpoints],
+        "roles": [_party_to_json(r) for r in peer.roles],
+        "token_out": peer.token_out,
+    }
+
+
+def _peer_from_row(row: RowMapping) -> Peer:
+    endpoints: Sequence[Mapping[str, Any]] = row["endpoints"]
+    return Peer(
+        id=row["id"],
+        name=row["name"],
+        status=PeerStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        versions_url=row["versions_url"],
+        version=row["version"],
+        endpoints=tuple(PeerEndpoint(e["identifier"], e.get("role"), e["url"]) for e in endpoints),
+        roles=tuple(_party_from_json(r) for r in row["roles"]),
+        token_out=row["token_out"],
+    )
+
+
+def _token_to_row(token: CredentialsTokenRecord) -> dict[str, Any]:
+    return {
+        "token_hash": token.token_hash,
+        "peer_id": token.peer_id,
+        "kind": token.kind.value,
+        "created_at": token.created_at,
+    }

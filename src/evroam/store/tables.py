@@ -1,0 +1,119 @@
+"""SQLAlchemy Core schema of the store: one table per aggregate, plus the column types they share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+__all__ = [
+    "Json",
+    "UtcDateTime",
+    "credentials_tokens",
+    "metadata",
+    "node_identity",
+    "peers",
+]
+
+# Convention for every table: plain columns for what is looked up or ordered by (keys, status,
+# timestamps as UtcDateTime), Json for nested lists and objects that are only read whole. OCPI
+# objects (locations, sessions, cdrs, tariffs, tokens) follow it with a (country_code, party_id, id)
+# primary key, an indexed `last_updated` for paginated GETs, and the object itself as Json.
+
+# Deterministic constraint names keep migrations reproducible across dialects (and let Alembic's
+# batch mode on SQLite find constraints by name when a later revision alters a table).
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every dialect.
+
+    SQLite's DATETIME keeps no offset, so values are normalised to UTC before they are written and
+    marked UTC when read; PostgreSQL stores `timestamptz` and only needs the result converted.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            # A naive value would be silently read back as UTC, which may be the wrong instant.
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; give it a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL so later aggregates can index and query inside documents.
+Json: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+
+
+# What this node is; a single row (id = 1) saved by `serve`.
+node_identity = Table(
+    "node_identity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("base_url", Text, nullable=False),
+    Column("parties", Json, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("id = 1", name="singleton"),
+)
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("versions_url", Text, nullable=True),
+    Column("version", String(16), nullable=True),
+    Column("endpoints", Json, nullable=False),
+    Column("roles", Json, nullable=False),
+    Column("token_out", Text, nullable=True),
+    Index(None, "created_at"),
+)
+
+# Tokens we issued, by SHA-256 hex digest; every authenticated request looks one up by its key.
+credentials_tokens = Table(
+    "credentials_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "peer_id"),
+)

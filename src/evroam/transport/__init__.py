@@ -1,0 +1,1 @@
+"""HTTP transport: envelope, credentials-token header, request ids, routing headers, pagination."""

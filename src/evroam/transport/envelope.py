@@ -1,0 +1,67 @@
+"""The OCPI response envelope: `data`, `status_code`, `status_message`, `timestamp` on every response."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from evroam.errors import StatusCode
+from evroam.types import OcpiModel, format_datetime, utcnow
+
+__all__ = ["OcpiResponse", "dump_data", "envelope_bytes"]
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+def dump_data(data: Any) -> bytes:
+    """Serialise response data once: models as wire JSON (absent optionals omitted), lists of them too."""
+    if isinstance(data, OcpiModel):
+        return data.to_json()
+    if isinstance(data, BaseModel):
+        return data.model_dump_json(exclude_none=True).encode()
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        return b"[" + b",".join(dump_data(item) for item in data) + b"]"
+    if isinstance(data, Mapping):
+        return json.dumps(data, separators=(",", ":"), default=str).encode()
+    return json.dumps(data, separators=(",", ":"), default=str).encode()
+
+
+def envelope_bytes(
+    data_json: bytes | None,
+    status_code: int = StatusCode.SUCCESS,
+    status_message: str | None = None,
+) -> bytes:
+    """Assemble the envelope around already-serialised data (lists are streamed in as bytes)."""
+    parts = [b"{"]
+    if data_json is not None:
+        parts += [b'"data":', data_json, b","]
+    parts.append(b'"status_code":%d,' % int(status_code))
+    if status_message is not None:
+        parts += [b'"status_message":', json.dumps(status_message).encode(), b","]
+    parts += [b'"timestamp":"', format_datetime(utcnow()).encode(), b'"}']
+    return b"".join(parts)
+
+
+class OcpiResponse(Response):
+    """A JSON response whose body is an OCPI envelope."""
+
+    media_type = JSON_MEDIA_TYPE
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        status_code: int = StatusCode.SUCCESS,
+        status_message: str | None = None,
+        http_status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        data_json: bytes | None = None,
+    ) -> None:
+        if data_json is None and data is not None:
+            data_json = dump_data(data)
+        body = envelope_bytes(data_json, status_code, status_message)
+        super().__init__(content=body, status_code=http_status, headers=headers, media_type=JSON_MEDIA_TYPE)

@@ -1,0 +1,1 @@
+"""Test support: in-process node networks, peers and process helpers."""
