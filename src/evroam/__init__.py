@@ -2,4 +2,19 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from evroam.app import create_app
+from evroam.client import OcpiClient, UrlPolicy
+from evroam.config import Settings
+from evroam.errors import OcpiError, StatusCode
+from evroam.node import Node
+
+__all__ = [
+    "Node",
+    "OcpiClient",
+    "OcpiError",
+    "Settings",
+    "StatusCode",
+    "UrlPolicy",
+    "__version__",
+    "create_app",
+]

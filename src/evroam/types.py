@@ -64,9 +64,9 @@ __all__ = [
 ]
 
 # OCPI 2.2.1 types: CiString is printable ASCII; string is printable UTF-8. Neither may hold control
-# characters (CR, LF, TAB...). Lengths are maxima.
+# characters (CR, LF, TAB..., and the C1 range such as NEL U+0085). Lengths are maxima.
 _CI_PATTERN = r"^[\x20-\x7e]*$"
-_STRING_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+_STRING_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 def _ci(n: int) -> StringConstraints:
@@ -110,7 +110,10 @@ String5000 = Annotated[str, _str(5000)]
 # 2015-06-29T20:39:09Z, 2015-06-29T20:39:09, and both with fractional seconds (any number of digits).
 # Numeric offsets are not allowed by the spec; we accept them on input (converted to UTC) because
 # rejecting a meaningful timestamp helps nobody, and we never emit them.
-_DATETIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?$")
+# ASCII digits only: `\d` would otherwise also match other scripts' digits, which int() accepts.
+_DATETIME_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?$", re.ASCII
+)
 
 
 def parse_datetime(value: object) -> datetime:
@@ -134,14 +137,18 @@ def parse_datetime(value: object) -> datetime:
         sign = 1 if tz[0] == "+" else -1
         digits = tz[1:].replace(":", "")
         offset_minutes = sign * (int(digits[:2]) * 60 + int(digits[2:]))
-        dt -= timedelta(minutes=offset_minutes)
+        try:
+            dt -= timedelta(minutes=offset_minutes)
+        except OverflowError:
+            raise ValueError(f"not a valid date or time: {value[:40]!r}") from None
     return dt.replace(microsecond=dt.microsecond // 1000 * 1000)
 
 
 def format_datetime(value: datetime) -> str:
     """Emit UTC with `Z`; milliseconds only when non-zero (at most 24 characters, within string(25))."""
     dt = value.astimezone(UTC) if value.tzinfo is not None else value
-    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    # Not strftime: it drops the zero padding of years before 1000 on some platforms.
+    base = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
     ms = dt.microsecond // 1000
     return f"{base}.{ms:03d}Z" if ms else f"{base}Z"
 
@@ -169,7 +176,7 @@ def _decimal_to_json(value: Decimal) -> float | int:
 
 Number = Annotated[
     Decimal,
-    PlainSerializer(_decimal_to_json, return_type=float, when_used="json"),
+    PlainSerializer(_decimal_to_json, return_type=float | int, when_used="json"),
     WithJsonSchema({"type": "number"}),
 ]
 """An OCPI `number`, held as Decimal (money and energy never touch binary floats in our rules)."""

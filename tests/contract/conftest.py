@@ -76,9 +76,7 @@ def backend_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def backend(
-    backend_name: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[Backend]:
+async def backend(backend_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     """A fresh, empty database of the backend under test, removed afterwards."""
     if backend_name == "sqlite":
         # A missing parent directory is part of what open_store must handle.

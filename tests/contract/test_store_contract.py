@@ -66,9 +66,7 @@ def h(prefix: str) -> str:
     return prefix.ljust(64, "0")
 
 
-def make_token(
-    prefix: str, peer_id: str = "peer-1", kind: TokenKind = TokenKind.ACTIVE
-) -> CredentialsTokenRecord:
+def make_token(prefix: str, peer_id: str = "peer-1", kind: TokenKind = TokenKind.ACTIVE) -> CredentialsTokenRecord:
     return CredentialsTokenRecord(h(prefix), peer_id, kind, created_at=T0)
 
 
@@ -154,9 +152,7 @@ async def test_find_peer_by_party_matches_any_role_of_the_peer(store: SqlStore) 
 
 
 @pytest.mark.parametrize("status", [PeerStatus.PENDING, PeerStatus.REGISTERING, PeerStatus.UNREGISTERED])
-async def test_find_peer_by_party_ignores_peers_that_are_not_registered(
-    store: SqlStore, status: PeerStatus
-) -> None:
+async def test_find_peer_by_party_ignores_peers_that_are_not_registered(store: SqlStore, status: PeerStatus) -> None:
     await store.save_peer(make_peer(status=status))
     assert await store.find_peer_by_party("DE", "ABC") is None
 
@@ -347,6 +343,17 @@ async def test_migrations_downgrade_to_base_and_upgrade_again(backend: Backend) 
 
 
 # -- SQLite specifics ---------------------------------------------------------------------------
+
+
+async def test_concurrent_opens_of_different_databases_in_one_process_all_succeed(tmp_path: Path) -> None:
+    # Alembic's migration context is process-global: two nodes started together in one process
+    # (as integration tests do) must not interleave their migrations.
+    stores = await asyncio.gather(*(open_store(f"sqlite:///{tmp_path / f'node{i}.db'}") for i in range(4)))
+    try:
+        for store in stores:
+            assert await store.list_peers() == []
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
 
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 
 from evroam import __version__
-from evroam.client.errors import PeerConnectionError, PeerProtocolError, PeerResponseError
+from evroam.client.errors import PeerConnectionError, PeerProtocolError, PeerRequestError, PeerResponseError
 from evroam.client.url_policy import UrlPolicy
-from evroam.errors import error_for_status
+from evroam.errors import UnauthorizedError, error_for_status
 from evroam.transport.auth import authorization_header
 from evroam.transport.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders, new_id
 
@@ -92,9 +92,14 @@ class OcpiClient:
         if body is not None:
             content = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
+        try:
+            request = self._http.build_request(method, url, headers=headers, content=content, params=params)
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # A URL httpx cannot send (control characters, a bad IDNA label) or a header it cannot encode.
+            raise PeerRequestError(f"{method} {url[:80]!r} cannot be sent: {exc}", url) from None
         started = time.perf_counter()
         try:
-            response = await self._http.request(method, url, headers=headers, content=content, params=params)
+            response = await self._http.send(request)
         except httpx.TimeoutException as exc:
             raise PeerConnectionError(f"{method} {url} timed out ({type(exc).__name__})", url) from None
         except httpx.HTTPError as exc:
@@ -114,9 +119,11 @@ class OcpiClient:
             )
         try:
             envelope = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
             envelope = None
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("status_code"), int):
+        if not isinstance(envelope, dict) or type(envelope.get("status_code")) is not int:
+            if response.status_code == 401:
+                raise PeerResponseError(UnauthorizedError(f"{method} {url}: HTTP 401 (credentials token refused)"), url)
             raise PeerProtocolError(
                 f"{method} {url} answered HTTP {response.status_code} without an OCPI envelope",
                 url,

@@ -25,6 +25,8 @@ def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
+        # Catches what is_private misses, e.g. shared address space 100.64.0.0/10 (some cloud metadata).
+        or not address.is_global
     )
 
 
@@ -55,7 +57,8 @@ class UrlPolicy:
             raise UrlPolicyError("plain http is not allowed for peer URLs (use https, or enable dev mode)", url)
         if parts.username is not None or parts.password is not None:
             raise UrlPolicyError("URLs with user credentials are not allowed", url)
-        host = parts.hostname
+        # A fully qualified name may end in a dot (`localhost.`); it names the same host.
+        host = (parts.hostname or "").rstrip(".")
         if not host:
             raise UrlPolicyError("URL has no host", url)
         if port == 0:
@@ -85,7 +88,7 @@ class UrlPolicy:
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, UnicodeError):  # UnicodeError: not encodable as IDNA (e.g. a label > 63 chars)
             return url  # unresolvable: the request itself will fail with a connection error
         for info in infos:
             address = ipaddress.ip_address(info[4][0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -10,13 +11,18 @@ from typing import Protocol
 from evroam.types import Role
 
 __all__ = [
+    "Change",
     "CredentialsTokenRecord",
+    "ListQuery",
     "NodeIdentity",
+    "ObjectKey",
     "PartyRecord",
     "Peer",
     "PeerEndpoint",
     "PeerStatus",
+    "PutOutcome",
     "Store",
+    "StoredObject",
     "TokenKind",
 ]
 
@@ -97,6 +103,67 @@ class CredentialsTokenRecord:
     created_at: datetime = field(compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectKey:
+    """Identity of a module object: owner country_code/party_id, id, and (tokens only) the token type.
+
+    Ids are CiStrings: backends compare all four parts case-insensitively.
+    """
+
+    country_code: str
+    party_id: str
+    id: str
+    type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """One module object as stored: its canonical JSON plus the columns lists filter on."""
+
+    key: ObjectKey
+    last_updated: datetime
+    data: bytes
+    # The party entitled to it besides its owner: for sessions and CDRs the eMSP owning the token.
+    holder_country_code: str | None = None
+    holder_party_id: str | None = None
+    # Locations with publish=false are listed only where a query names them.
+    published: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """A page of a module's objects, in stable order (first stored first).
+
+    `date_from` is inclusive and `date_to` exclusive on last_updated. `owners` restricts the objects'
+    own country_code/party_id, `holders` the holder columns (None: no restriction). Unpublished
+    objects are excluded when `published_only`, except those named in `also_unpublished`;
+    `unpublished_only` lists just the unpublished ones.
+    """
+
+    offset: int = 0
+    limit: int = 100
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    owners: tuple[tuple[str, str], ...] | None = None
+    holders: tuple[tuple[str, str], ...] | None = None
+    published_only: bool = False
+    also_unpublished: tuple[ObjectKey, ...] = ()
+    unpublished_only: bool = False
+
+
+class PutOutcome(StrEnum):
+    """What a write did."""
+
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    STALE = "STALE"  # the stored object is newer (last_updated); nothing changed
+    EXISTS = "EXISTS"  # insert-only write of an object that is already there; nothing changed
+
+
+Change = Callable[["StoredObject | None"], "StoredObject | None"]
+"""A read-modify-write step: given the current object (or None), the object to store (None: no write)."""
+
+
 class Store(Protocol):
     """Storage for one node. Every method is atomic on its own."""
 
@@ -138,3 +205,28 @@ class Store(Protocol):
 
     # -- credentials tokens -------------------------------------------------------------------------
     async def find_token(self, token_hash: str) -> CredentialsTokenRecord | None: ...
+
+    # -- module objects (locations, sessions, cdrs, tariffs, tokens) ---------------------------------
+    async def get_object(self, module: str, key: ObjectKey) -> StoredObject | None: ...
+
+    async def put_object(self, module: str, obj: StoredObject, *, insert_only: bool = False) -> PutOutcome:
+        """Create or replace, unless the stored object has a later last_updated (STALE).
+        `insert_only` never replaces (EXISTS), for immutable objects such as CDRs."""
+        ...
+
+    async def put_objects(self, module: str, objs: list[StoredObject]) -> list[PutOutcome]:
+        """`put_object` for many objects in one transaction (bulk load and pull sync)."""
+        ...
+
+    async def mutate_object(
+        self, module: str, key: ObjectKey, change: Change
+    ) -> tuple[StoredObject | None, StoredObject | None]:
+        """Atomic read-modify-write (the row is locked against concurrent writers): returns (before,
+        after). `change` returning None writes nothing; an exception in it rolls back."""
+        ...
+
+    async def delete_object(self, module: str, key: ObjectKey) -> bool: ...
+
+    async def list_objects(self, module: str, query: ListQuery) -> tuple[int, list[StoredObject]]:
+        """The total matching the filters (ignoring offset/limit) and one page of them."""
+        ...

@@ -32,10 +32,13 @@ def tokens_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+_RAW_TOKEN_VERSIONS = frozenset({"2.0", "2.1", "2.1.1", "2.2"})
+
+
 def authorization_header(token: str, version: str | None) -> str:
-    """Header value to call a peer: Base64 from 2.2 on (2.2.1 transport_and_format_authorization_header),
-    the raw token for 2.1.1 and older."""
-    if version is not None and version.startswith(("2.0", "2.1")):
+    """Header value to call a peer: Base64 for 2.2.1 and later (transport_and_format_authorization_header),
+    the raw token for 2.2 and older (Base64 first appeared in 2.2-d2)."""
+    if version in _RAW_TOKEN_VERSIONS:
         return f"Token {token}"
     return "Token " + base64.b64encode(token.encode()).decode()
 

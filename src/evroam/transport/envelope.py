@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from evroam.errors import StatusCode
-from evroam.types import OcpiModel, format_datetime, utcnow
+from evroam.types import OcpiModel, _decimal_to_json, format_datetime, utcnow
 
 __all__ = ["OcpiResponse", "dump_data", "envelope_bytes"]
 
@@ -25,9 +27,19 @@ def dump_data(data: Any) -> bytes:
         return data.model_dump_json(exclude_none=True).encode()
     if isinstance(data, Sequence) and not isinstance(data, str | bytes):
         return b"[" + b",".join(dump_data(item) for item in data) + b"]"
-    if isinstance(data, Mapping):
-        return json.dumps(data, separators=(",", ":"), default=str).encode()
-    return json.dumps(data, separators=(",", ":"), default=str).encode()
+    return json.dumps(data, separators=(",", ":"), default=_json_default).encode()
+
+
+def _json_default(value: Any) -> Any:
+    # Plain dicts may hold the same values models do; give them the same wire form (DateTime as `...Z`,
+    # number as a JSON number), not their str().
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, Decimal):
+        return _decimal_to_json(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    return str(value)
 
 
 def envelope_bytes(

@@ -66,9 +66,10 @@ class RequestIdMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["correlation_id"] = correlation_id
+        # latin-1, the codec the ids were read with, so the bytes received are the bytes echoed.
         extra = [
-            (_REQUEST_ID_B, request_id.encode()),
-            (_CORRELATION_ID_B, correlation_id.encode()),
+            (_REQUEST_ID_B, request_id.encode("latin-1")),
+            (_CORRELATION_ID_B, correlation_id.encode("latin-1")),
         ]
 
         async def send_with_ids(message: Message) -> None:

@@ -32,9 +32,16 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     if not body.strip():
         raise InvalidJsonError("request body is empty; a JSON object is required")
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return json.loads(body, parse_constant=_reject_constant)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
         raise InvalidJsonError(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidJsonError("request body is not valid JSON: nested too deeply") from None
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN, Infinity and -Infinity; RFC 8259 JSON does not.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def json_pointer(loc: Sequence[int | str]) -> str:

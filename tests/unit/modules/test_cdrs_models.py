@@ -137,13 +137,9 @@ CDR_MIN: dict[str, Any] = {
     "end_date_time": "2022-05-17T10:47:59Z",
     "cdr_token": CDR_TOKEN,
     "auth_method": "WHITELIST",
-    "cdr_location": {
-        key: value for key, value in CDR_LOCATION.items() if key not in ("name", "postal_code", "state")
-    },
+    "cdr_location": {key: value for key, value in CDR_LOCATION.items() if key not in ("name", "postal_code", "state")},
     "currency": "EUR",
-    "charging_periods": [
-        {"start_date_time": "2022-05-17T10:02:11Z", "dimensions": [{"type": "ENERGY", "volume": 5}]}
-    ],
+    "charging_periods": [{"start_date_time": "2022-05-17T10:02:11Z", "dimensions": [{"type": "ENERGY", "volume": 5}]}],
     "total_cost": {"excl_vat": 2.25},
     "total_energy": 5,
     "total_time": 0.75,

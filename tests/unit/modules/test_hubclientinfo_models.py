@@ -74,9 +74,7 @@ def test_connection_status_has_exactly_the_spec_values() -> None:
     assert {s.value for s in ConnectionStatus} == {"CONNECTED", "OFFLINE", "PLANNED", "SUSPENDED"}
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("status", "DISCONNECTED"), ("status", "connected"), ("role", "PTP")]
-)
+@pytest.mark.parametrize(("field", "value"), [("status", "DISCONNECTED"), ("status", "connected"), ("role", "PTP")])
 def test_client_info_unknown_enum_value_is_rejected(field: str, value: str) -> None:
     with pytest.raises(ValidationError) as exc:
         ClientInfo.model_validate(client_info() | {field: value})

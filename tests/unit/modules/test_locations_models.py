@@ -83,12 +83,8 @@ def hours_full() -> dict[str, Any]:
     return {
         "twentyfourseven": False,
         "regular_hours": [regular_hours(), {"weekday": 6, "period_begin": "09:00", "period_end": "17:00"}],
-        "exceptional_openings": [
-            {"period_begin": "2024-12-29T09:00:00Z", "period_end": "2024-12-29T13:00:00Z"}
-        ],
-        "exceptional_closings": [
-            {"period_begin": "2024-12-25T00:00:00Z", "period_end": "2024-12-26T00:00:00Z"}
-        ],
+        "exceptional_openings": [{"period_begin": "2024-12-29T09:00:00Z", "period_end": "2024-12-29T13:00:00Z"}],
+        "exceptional_closings": [{"period_begin": "2024-12-25T00:00:00Z", "period_end": "2024-12-26T00:00:00Z"}],
     }
 
 
@@ -418,9 +414,7 @@ def test_to_json_emits_spec_json() -> None:
 def test_decimal_values_are_kept_exact() -> None:
     src = EnergySource.model_validate({"source": "WIND", "percentage": 33.3333333})
     assert src.percentage == Decimal("33.3333333")
-    impact = EnvironmentalImpact.model_validate_json(
-        '{"category": "CARBON_DIOXIDE", "amount": 0.30000000000000004}'
-    )
+    impact = EnvironmentalImpact.model_validate_json('{"category": "CARBON_DIOXIDE", "amount": 0.30000000000000004}')
     assert impact.amount == Decimal("0.30000000000000004")
     park = Parking.model_validate(parking_min() | {"time_limit": Decimal("90.125")})
     assert park.time_limit == Decimal("90.125")
@@ -492,9 +486,7 @@ def test_connector_type_uses_the_spec_spelling_of_iec_60309() -> None:
     assert_rejected_at(Connector, connector_min() | {"standard": "IEC_60309_2_SINGLE_16"}, ("standard",))
 
 
-@pytest.mark.parametrize(
-    "standard", ["MCS", "SAE_J3400", "CHAOJI", "PANTOGRAPH_TOP_DOWN", "NEMA_14_50", "TESLA_S"]
-)
+@pytest.mark.parametrize("standard", ["MCS", "SAE_J3400", "CHAOJI", "PANTOGRAPH_TOP_DOWN", "NEMA_14_50", "TESLA_S"])
 def test_connector_type_accepts_2_2_1_and_2_3_0_values(standard: str) -> None:
     assert Connector.model_validate(connector_min() | {"standard": standard}).standard == standard
 
@@ -531,9 +523,7 @@ def test_parking_restriction_accepts_2_2_1_and_2_3_0_values(restriction: str) ->
         ),
     ],
 )
-def test_unknown_enum_value_is_rejected(
-    model: type[OcpiModel], data: dict[str, Any], loc: tuple[Any, ...]
-) -> None:
+def test_unknown_enum_value_is_rejected(model: type[OcpiModel], data: dict[str, Any], loc: tuple[Any, ...]) -> None:
     assert_rejected_at(model, data, loc)
 
 
@@ -644,9 +634,7 @@ def test_string_fields_accept_utf8() -> None:
         (Parking, parking_min() | {"max_vehicle_weight": "heavy"}, ("max_vehicle_weight",)),
     ],
 )
-def test_wrong_json_type_is_rejected(
-    model: type[OcpiModel], data: dict[str, Any], loc: tuple[Any, ...]
-) -> None:
+def test_wrong_json_type_is_rejected(model: type[OcpiModel], data: dict[str, Any], loc: tuple[Any, ...]) -> None:
     assert_rejected_at(model, data, loc)
 
 
@@ -697,9 +685,7 @@ def test_additional_geolocation_applies_the_same_regexes() -> None:
 
 
 def test_evse_coordinates_are_validated_in_place() -> None:
-    data = location_min() | {
-        "evses": [evse_min() | {"coordinates": {"latitude": "x", "longitude": "4.47123"}}]
-    }
+    data = location_min() | {"evses": [evse_min() | {"coordinates": {"latitude": "x", "longitude": "4.47123"}}]}
     assert_rejected_at(Location, data, ("evses", 0, "coordinates", "latitude"))
 
 

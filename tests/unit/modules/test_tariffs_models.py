@@ -271,9 +271,7 @@ def test_price_is_kept_as_exact_decimal() -> None:
     component = PriceComponent.model_validate_json(text)
     assert component.price == Decimal("0.30000000000000004")
     assert component.vat == Decimal("20.5")
-    assert PriceComponent.model_validate(energy_component() | {"price": Decimal("0.2599")}).price == Decimal(
-        "0.2599"
-    )
+    assert PriceComponent.model_validate(energy_component() | {"price": Decimal("0.2599")}).price == Decimal("0.2599")
 
 
 # --- TariffRestrictions -------------------------------------------------------------------------------------
@@ -328,9 +326,7 @@ def test_restriction_durations_are_ints(field: str, value: object) -> None:
     assert_rejected_at(TariffRestrictions, {field: value}, (field,))
 
 
-@pytest.mark.parametrize(
-    "field", ["min_kwh", "max_kwh", "min_current", "max_current", "min_power", "max_power"]
-)
+@pytest.mark.parametrize("field", ["min_kwh", "max_kwh", "min_current", "max_current", "min_power", "max_power"])
 def test_restriction_numbers_are_exact_decimals(field: str) -> None:
     restrictions = TariffRestrictions.model_validate({field: 11.04})
     assert getattr(restrictions, field) == Decimal("11.04")
@@ -384,9 +380,7 @@ def test_reservation_element_with_flat_and_time_is_accepted() -> None:
 
 def test_non_reservation_element_may_hold_any_dimension() -> None:
     components = [{"type": t, "price": 1, "step_size": 1} for t in ("FLAT", "ENERGY", "TIME", "PARKING_TIME")]
-    element = TariffElement.model_validate(
-        {"price_components": components, "restrictions": {"max_power": 22}}
-    )
+    element = TariffElement.model_validate({"price_components": components, "restrictions": {"max_power": 22}})
     assert len(element.price_components) == 4
 
 
@@ -512,9 +506,7 @@ def test_tariff_invalid_datetime_is_rejected(field: str) -> None:
 
 def test_tariff_energy_mix_is_validated_by_the_locations_class() -> None:
     mix = {"is_green_energy": False, "energy_sources": [{"source": "WIND", "percentage": 120}]}
-    assert_rejected_at(
-        Tariff, tariff_min() | {"energy_mix": mix}, ("energy_mix", "energy_sources", 0, "percentage")
-    )
+    assert_rejected_at(Tariff, tariff_min() | {"energy_mix": mix}, ("energy_mix", "energy_sources", 0, "percentage"))
 
 
 # --- the spec's own examples --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from evroam.types import (
     Number,
     OcpiModel,
     Price,
+    String3,
     String10,
     String20,
     String45,
@@ -54,12 +55,12 @@ __all__ = [
 ]
 
 # OCPI 2.2.1 mod_cdrs_cdr_object: `currency` is an ISO 4217 code, always 3 characters.
-_CurrencyCode = Annotated[str, StringConstraints(min_length=3, max_length=3, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_CurrencyCode = Annotated[String3, StringConstraints(min_length=3)]
 
 # A JSON integer: neither "2" nor true nor 2.0 is accepted where the spec says int.
 _Int = Annotated[int, Strict()]
 # OCPI 2.2.1 mod_cdrs_cdr_location_class: `country` is an ISO 3166-1 alpha-3 code, always 3 characters.
-_CountryAlpha3 = Annotated[str, StringConstraints(min_length=3, max_length=3, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_CountryAlpha3 = Annotated[String3, StringConstraints(min_length=3)]
 
 # OCPI 2.2.1 mod_cdrs_cdr_object: CDR.id is CiString(39) so that a credit CDR can append a suffix such as
 # "-C"; "Normal (non-credit) CDRs SHALL only have an ID with a maximum length of 36".

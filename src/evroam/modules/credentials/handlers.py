@@ -39,14 +39,16 @@ async def get_credentials(request: Request, version: str, caller: AnyCaller) -> 
 
 @router.post("/ocpi/{version}/credentials")
 async def post_credentials(request: Request, version: str, caller: AnyCaller) -> OcpiResponse:
+    version = _version(version)
     creds = await _body(request)
-    return OcpiResponse(await serve_register(node_of(request), caller, creds, _version(version)))
+    return OcpiResponse(await serve_register(node_of(request), caller, creds, version))
 
 
 @router.put("/ocpi/{version}/credentials")
 async def put_credentials(request: Request, version: str, caller: AnyCaller) -> OcpiResponse:
+    version = _version(version)
     creds = await _body(request)
-    return OcpiResponse(await serve_update(node_of(request), caller, creds, _version(version)))
+    return OcpiResponse(await serve_update(node_of(request), caller, creds, version))
 
 
 @router.delete("/ocpi/{version}/credentials")

@@ -16,6 +16,7 @@ from evroam.types import (
     Number,
     OcpiModel,
     Price,
+    String3,
     String255,
 )
 
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 # OCPI 2.2.1 mod_sessions_session_object: `currency` is an ISO 4217 code, always 3 characters.
-_CurrencyCode = Annotated[str, StringConstraints(min_length=3, max_length=3, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_CurrencyCode = Annotated[String3, StringConstraints(min_length=3)]
 
 
 class ProfileType(StrEnum):

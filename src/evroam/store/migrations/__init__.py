@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -18,6 +20,13 @@ __all__ = ["MIGRATIONS_DIR", "alembic_config", "run_locked", "upgrade_to_head"]
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent
 # Any constant works as long as nothing else in the database uses it for an advisory lock.
 _PG_MIGRATION_LOCK: Final = 0x65_76_72_6F_61_6D  # "evroam"
+# Alembic keeps the running migration context in module globals (`alembic.context`, `alembic.op`),
+# so two migrations interleaved on one event loop, even of different databases, corrupt each other.
+_loop_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _in_process_lock() -> asyncio.Lock:
+    return _loop_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -38,7 +47,7 @@ async def run_locked(engine: AsyncEngine, migrate: Callable[[Connection], None])
     Several processes may open a fresh database at once (a server and a CLI command); without the
     lock each would see no tables and try to create them.
     """
-    async with engine.connect() as conn:
+    async with _in_process_lock(), engine.connect() as conn:
         # SQLite: BEGIN IMMEDIATE takes the write lock before Alembic reads the current revision.
         conn = await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         async with conn.begin():

@@ -1,0 +1,128 @@
+"""Rules shared by every module object: keys, ownership checks, PATCH merge, and write outcomes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from evroam.errors import InvalidParametersError, NotFoundError
+from evroam.store.interface import ObjectKey, PutOutcome, StoredObject
+from evroam.transport.validation import validation_message
+from evroam.types import OcpiModel, parse_datetime
+
+__all__ = [
+    "Written",
+    "check_body_ids",
+    "check_party",
+    "dump",
+    "load",
+    "merge_patch",
+    "parse_model",
+    "patch_last_updated",
+    "same_id",
+    "stored",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def same_id(a: str, b: str) -> bool:
+    """CiString ids compare case-insensitively (types_cistring_type)."""
+    return a.upper() == b.upper()
+
+
+def check_party(country_code: str, party_id: str, allowed: Iterable[tuple[str, str]]) -> None:
+    """OCPI 2.2.1 transport_and_format_client_owned_object_push: a client may only push objects under the
+    country_code/party_id of its own CredentialsRoles; anything else is answered 404 and stores nothing."""
+    if (country_code.upper(), party_id.upper()) not in {(c.upper(), p.upper()) for c, p in allowed}:
+        raise NotFoundError(f"{country_code}/{party_id} is not one of the parties registered for your credentials")
+
+
+def check_body_ids(body: dict[str, Any], expected: dict[str, str]) -> None:
+    """The object in the body must be the one the URL names (transport_and_format_errors: 2001)."""
+    for field, value in expected.items():
+        given = body.get(field)
+        if given is not None and (not isinstance(given, str) or not same_id(given, value)):
+            raise InvalidParametersError(f"/{field} {str(given)[:40]!r} does not match the URL ({value!r})")
+
+
+def parse_model(model: type[M], data: dict[str, Any], prefix: str = "") -> M:
+    """Validate with errors named by JSON pointer (OCPI 2001)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidParametersError(validation_message(exc, [prefix] if prefix else [])) from None
+
+
+def patch_last_updated(patch: dict[str, Any]) -> datetime:
+    """OCPI 2.2.1: every PATCH on Locations, Sessions and Tokens carries last_updated (2001 otherwise)."""
+    raw = patch.get("last_updated")
+    if raw is None:
+        raise InvalidParametersError("/last_updated: a PATCH must contain last_updated")
+    try:
+        return parse_datetime(raw)
+    except ValueError as exc:
+        raise InvalidParametersError(f"/last_updated: {exc}") from None
+
+
+def merge_patch(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """transport_and_format_patch: fields in the PATCH replace the stored ones; the rest stay unchanged.
+    A PATCH cannot delete information, so explicit nulls are ignored."""
+    merged = dict(current)
+    for field, value in patch.items():
+        if value is not None:
+            merged[field] = value
+    return merged
+
+
+def dump(doc: Any) -> bytes:
+    """Compact UTF-8 JSON, the same form pydantic emits for models."""
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def load(obj: StoredObject) -> dict[str, Any]:
+    """The stored object's JSON as a dict."""
+    data: dict[str, Any] = json.loads(obj.data)
+    return data
+
+
+def stored(
+    key: ObjectKey,
+    model: OcpiModel,
+    last_updated: datetime,
+    *,
+    holder: tuple[str, str] | None = None,
+    published: bool = True,
+) -> StoredObject:
+    """Serialise a validated object once, for storage and for every later read."""
+    return StoredObject(
+        key=key,
+        last_updated=last_updated,
+        data=model.to_json(),
+        holder_country_code=holder[0] if holder else None,
+        holder_party_id=holder[1] if holder else None,
+        published=published,
+    )
+
+
+class Written:
+    """How a push is answered: 201 when created, 200 otherwise; a stale push is accepted but ignored."""
+
+    def __init__(self, outcome: PutOutcome) -> None:
+        self.outcome = outcome
+
+    @property
+    def http_status(self) -> int:
+        return 201 if self.outcome == PutOutcome.CREATED else 200
+
+    @property
+    def message(self) -> str | None:
+        if self.outcome == PutOutcome.STALE:
+            return "Not applied: the stored object has a later last_updated"
+        if self.outcome == PutOutcome.EXISTS:
+            return "Already received: the stored object is kept unchanged"
+        return None
