@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI
 
 from evroam import __version__
 from evroam.config import Settings
+from evroam.modules.cdrs import receiver as cdrs_receiver
+from evroam.modules.cdrs import sender as cdrs_sender
 from evroam.modules.credentials.handlers import router as credentials_router
+from evroam.modules.locations import receiver as locations_receiver
+from evroam.modules.locations import sender as locations_sender
+from evroam.modules.sessions import receiver as sessions_receiver
+from evroam.modules.sessions import sender as sessions_sender
+from evroam.modules.tariffs import receiver as tariffs_receiver
+from evroam.modules.tariffs import sender as tariffs_sender
+from evroam.modules.tokens import receiver as tokens_receiver
+from evroam.modules.tokens import sender as tokens_sender
 from evroam.modules.versions.handlers import router as versions_router
 from evroam.node import Node
 from evroam.parties.roles import interfaces_for
@@ -24,7 +34,19 @@ log = logging.getLogger("evroam")
 
 # Implemented module interfaces. A role's interface is mounted (and listed in version details) only
 # once it is implemented here; the roles table says which a node's roles want.
-INTERFACE_ROUTERS: dict[tuple[ModuleID, InterfaceRole], APIRouter] = {}
+_S, _R = InterfaceRole.SENDER, InterfaceRole.RECEIVER
+INTERFACE_ROUTERS: dict[tuple[ModuleID, InterfaceRole], APIRouter] = {
+    (ModuleID.LOCATIONS, _S): locations_sender.router,
+    (ModuleID.LOCATIONS, _R): locations_receiver.router,
+    (ModuleID.SESSIONS, _S): sessions_sender.router,
+    (ModuleID.SESSIONS, _R): sessions_receiver.router,
+    (ModuleID.CDRS, _S): cdrs_sender.router,
+    (ModuleID.CDRS, _R): cdrs_receiver.router,
+    (ModuleID.TARIFFS, _S): tariffs_sender.router,
+    (ModuleID.TARIFFS, _R): tariffs_receiver.router,
+    (ModuleID.TOKENS, _S): tokens_sender.router,
+    (ModuleID.TOKENS, _R): tokens_receiver.router,
+}
 
 
 def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EVROAM_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./evroam.db"
+    # PostgreSQL only: the schema to keep the node's tables in (several nodes can share one database).
+    database_schema: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     host: str = "127.0.0.1"
     port: int = 8000
     # Public base URL peers use to reach this node (the versions URL is `{base_url}/ocpi/versions`).

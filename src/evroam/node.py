@@ -48,7 +48,10 @@ class Node:
         Parties and base URL come from the settings; when absent (a command run against an existing
         database) they come from what `serve` saved there.
         """
-        store = await open_store(settings.database_url)
+        connect_args = None
+        if settings.database_schema and settings.database_url.startswith("postgresql"):
+            connect_args = {"server_settings": {"search_path": settings.database_schema}}
+        store = await open_store(settings.database_url, connect_args=connect_args)
         try:
             parties = settings.party_records()
             base_url = settings.base_url.rstrip("/")

@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from evroam.errors import InvalidParametersError, NotFoundError
-from evroam.store.interface import ObjectKey, PutOutcome, StoredObject
+from evroam.store.interface import ObjectKey, PutOutcome, Store, StoredObject
 from evroam.transport.validation import validation_message
 from evroam.types import OcpiModel, parse_datetime
 
 __all__ = [
+    "ObjectKind",
     "Written",
     "check_body_ids",
     "check_party",
@@ -24,7 +25,6 @@ __all__ = [
     "parse_model",
     "patch_last_updated",
     "same_id",
-    "stored",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -90,25 +90,6 @@ def load(obj: StoredObject) -> dict[str, Any]:
     return data
 
 
-def stored(
-    key: ObjectKey,
-    model: OcpiModel,
-    last_updated: datetime,
-    *,
-    holder: tuple[str, str] | None = None,
-    published: bool = True,
-) -> StoredObject:
-    """Serialise a validated object once, for storage and for every later read."""
-    return StoredObject(
-        key=key,
-        last_updated=last_updated,
-        data=model.to_json(),
-        holder_country_code=holder[0] if holder else None,
-        holder_party_id=holder[1] if holder else None,
-        published=published,
-    )
-
-
 class Written:
     """How a push is answered: 201 when created, 200 otherwise; a stale push is accepted but ignored."""
 
@@ -126,3 +107,84 @@ class Written:
         if self.outcome == PutOutcome.EXISTS:
             return "Already received: the stored object is kept unchanged"
         return None
+
+
+class ObjectKind:
+    """A client-owned object type stored whole (sessions, CDRs, tariffs, tokens): how to key, validate,
+    store and patch it. Locations, stored with their EVSEs and Connectors inside, have their own rules."""
+
+    def __init__(
+        self,
+        module: str,
+        model: type[OcpiModel],
+        *,
+        id_field: str = "id",
+        typed: bool = False,
+        append_on_patch: tuple[str, ...] = (),
+        holder_field: str | None = None,
+    ) -> None:
+        self.module = module
+        self.model = model
+        self.id_field = id_field
+        self.typed = typed  # tokens: the key includes the token type (`?type=`, default RFID)
+        self.append_on_patch = append_on_patch
+        self.holder_field = holder_field
+
+    def key(self, country_code: str, party_id: str, object_id: str, type_: str = "") -> ObjectKey:
+        return ObjectKey(country_code, party_id, object_id, type_ if self.typed else "")
+
+    def row(self, obj: OcpiModel) -> StoredObject:
+        doc = obj.to_dict()
+        holder = None
+        if self.holder_field is not None:
+            token = doc.get(self.holder_field) or {}
+            holder = (str(token.get("country_code", "")).upper(), str(token.get("party_id", "")).upper())
+        key = self.key(doc["country_code"], doc["party_id"], doc[self.id_field], doc.get("type", ""))
+        return StoredObject(
+            key=key,
+            last_updated=parse_datetime(doc["last_updated"]),
+            data=dump(doc),
+            holder_country_code=holder[0] if holder else None,
+            holder_party_id=holder[1] if holder else None,
+        )
+
+    def validate_for(self, key: ObjectKey, body: dict[str, Any]) -> OcpiModel:
+        """The body as this kind's model, after checking it is the object the URL names."""
+        expected = {"country_code": key.country_code, "party_id": key.party_id, self.id_field: key.id}
+        if self.typed:
+            expected["type"] = key.type
+        check_body_ids(body, expected)
+        return parse_model(self.model, body)
+
+    async def put(self, store: Store, key: ObjectKey, body: dict[str, Any], *, insert_only: bool = False) -> Written:
+        """PUT (POST for CDRs, insert-only): create or replace."""
+        obj = self.validate_for(key, body)
+        return Written(await store.put_object(self.module, self.row(obj), insert_only=insert_only))
+
+    async def patch(self, store: Store, key: ObjectKey, patch: dict[str, Any]) -> Written:
+        """PATCH: merge the given fields, keeping the rest (lists in `append_on_patch` are appended)."""
+        last_updated = patch_last_updated(patch)
+        check_body_ids(patch, {self.id_field: key.id, "country_code": key.country_code, "party_id": key.party_id})
+        outcome = PutOutcome.UPDATED
+
+        def change(current: StoredObject | None) -> StoredObject | None:
+            nonlocal outcome
+            if current is None:
+                raise NotFoundError(f"{self.module} object {key.id!r} not found; PUT it first")
+            if last_updated < current.last_updated:
+                outcome = PutOutcome.STALE
+                return None
+            doc = load(current)
+            merged = merge_patch(doc, patch)
+            for field in self.append_on_patch:
+                merged[field] = list(doc.get(field) or []) + list(patch.get(field) or [])
+            return self.row(parse_model(self.model, merged))
+
+        await store.mutate_object(self.module, key, change)
+        return Written(outcome)
+
+    async def get(self, store: Store, key: ObjectKey) -> bytes:
+        obj = await store.get_object(self.module, key)
+        if obj is None:
+            raise NotFoundError(f"{self.module} object {key.id!r} not found")
+        return obj.data

@@ -21,6 +21,7 @@ from evroam.store.interface import (
     PeerStatus,
     TokenKind,
 )
+from evroam.store.objects import ObjectTable
 from evroam.store.tables import credentials_tokens, node_identity, peers
 from evroam.types import Role
 
@@ -89,7 +90,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-class SqlStore:
+class SqlStore(ObjectTable):
     """The store of one node in a SQL database; every method runs in a transaction of its own."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -97,9 +98,10 @@ class SqlStore:
         if self._dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {self._dialect!r}; use SQLite or PostgreSQL")
         self._engine = engine
-        # On SQLite a writer takes the write lock up front, so a transaction that reads before it
-        # writes waits for (busy timeout) instead of failing on another process's commit.
+        # On SQLite writers take the write lock at BEGIN, where the busy timeout applies; a deferred
+        # transaction upgrading its lock later fails at once if another connection wrote meanwhile.
         self._writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        super().__init__(engine, self._writer)
 
     @property
     def engine(self) -> AsyncEngine:

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -28,6 +30,7 @@ __all__ = [
     "credentials_tokens",
     "metadata",
     "node_identity",
+    "objects",
     "peers",
 ]
 
@@ -116,4 +119,27 @@ credentials_tokens = Table(
     Column("kind", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "peer_id"),
+)
+
+# Module objects (locations with their EVSEs, sessions, CDRs, tariffs, tokens), one row each. Key
+# columns hold the CiString ids upper-cased, so lookups are case-insensitive; `data` holds the object's
+# canonical JSON as received, returned verbatim (lists are served by joining it, never re-encoding).
+# `seq` gives the stable "first stored first" order pagination needs; an update keeps its row and seq.
+objects = Table(
+    "objects",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("module", String(32), nullable=False),
+    Column("country_code", String(8), nullable=False),
+    Column("party_id", String(8), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("last_updated", UtcDateTime, nullable=False),
+    Column("holder_country_code", String(8), nullable=True),
+    Column("holder_party_id", String(8), nullable=True),
+    Column("published", Boolean, nullable=False),
+    Column("data", Text, nullable=False),
+    Index(None, "module", "country_code", "party_id", "object_id", "object_type", unique=True),
+    Index(None, "module", "last_updated"),
+    Index(None, "module", "holder_country_code", "holder_party_id"),
 )

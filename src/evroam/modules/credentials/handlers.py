@@ -16,7 +16,7 @@ from evroam.transport.validation import read_json, validate_model
 
 __all__ = ["router"]
 
-router = APIRouter()
+router: APIRouter = APIRouter()
 
 AnyCaller = Annotated[Caller, Depends(registration_caller)]
 

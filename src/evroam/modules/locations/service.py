@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from evroam.errors import InvalidParametersError, NotFoundError, UnknownLocationError
+from evroam.errors import NotFoundError, UnknownLocationError
 from evroam.modules.locations.models import EVSE, Connector, Location
 from evroam.modules.objects import (
     Written,
@@ -188,9 +188,3 @@ def _propagate(doc: dict[str, Any], evse: dict[str, Any], last_updated: datetime
     last_updated, a changed EVSE its Location's (so date-filtered GETs find the Location)."""
     evse["last_updated"] = _later(evse.get("last_updated"), last_updated)
     doc["last_updated"] = _later(doc.get("last_updated"), last_updated)
-
-
-def ensure_no_body_ids_conflict(body: dict[str, Any]) -> None:
-    """Reject a body that is not a JSON object (kept here for handlers that read raw JSON)."""
-    if not isinstance(body, dict):
-        raise InvalidParametersError("request body must be a JSON object")

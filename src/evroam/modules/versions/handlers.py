@@ -13,7 +13,7 @@ from evroam.transport.envelope import OcpiResponse
 
 __all__ = ["router"]
 
-router = APIRouter()
+router: APIRouter = APIRouter()
 
 AnyCaller = Annotated[Caller, Depends(registration_caller)]
 

@@ -1,0 +1,192 @@
+"""Module objects in SQL: keyed, monotonic (`last_updated`) writes, atomic read-modify-write, pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, true, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from evroam.store.interface import Change, ListQuery, ObjectKey, PutOutcome, StoredObject
+from evroam.store.tables import objects
+
+__all__ = ["ObjectTable"]
+
+_KEY_COLUMNS = (objects.c.country_code, objects.c.party_id, objects.c.object_id, objects.c.object_type)
+_CHUNK = 400  # keys per IN (...) lookup; well below every backend's bound-parameter limit
+
+
+def _norm(key: ObjectKey) -> tuple[str, str, str, str]:
+    return (key.country_code.upper(), key.party_id.upper(), key.id.upper(), key.type.upper())
+
+
+def _where_key(module: str, key: ObjectKey) -> ColumnElement[bool]:
+    cc, pid, oid, otype = _norm(key)
+    return and_(
+        objects.c.module == module,
+        objects.c.country_code == cc,
+        objects.c.party_id == pid,
+        objects.c.object_id == oid,
+        objects.c.object_type == otype,
+    )
+
+
+def _values(module: str, obj: StoredObject) -> dict[str, Any]:
+    cc, pid, oid, otype = _norm(obj.key)
+    return {
+        "module": module,
+        "country_code": cc,
+        "party_id": pid,
+        "object_id": oid,
+        "object_type": otype,
+        "last_updated": obj.last_updated,
+        "holder_country_code": obj.holder_country_code.upper() if obj.holder_country_code else None,
+        "holder_party_id": obj.holder_party_id.upper() if obj.holder_party_id else None,
+        "published": obj.published,
+        "data": obj.data.decode(),
+    }
+
+
+def _from_row(row: Any) -> StoredObject:
+    return StoredObject(
+        key=ObjectKey(row.country_code, row.party_id, row.object_id, row.object_type),
+        last_updated=row.last_updated,
+        data=row.data.encode(),
+        holder_country_code=row.holder_country_code,
+        holder_party_id=row.holder_party_id,
+        published=row.published,
+    )
+
+
+def _pairs(column_a: Any, column_b: Any, pairs: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
+    wanted = [(a.upper(), b.upper()) for a, b in pairs]
+    if not wanted:
+        return false()
+    return tuple_(column_a, column_b).in_(wanted)
+
+
+class ObjectTable:
+    """The `objects` table. Writers use `writer` (on SQLite its transactions BEGIN IMMEDIATE, so a
+    read-modify-write holds the write lock from its first read); PostgreSQL locks rows FOR UPDATE."""
+
+    def __init__(self, engine: AsyncEngine, writer: AsyncEngine) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._locking = engine.dialect.name == "postgresql"
+
+    async def get_object(self, module: str, key: ObjectKey) -> StoredObject | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(objects).where(_where_key(module, key)))).first()
+        return None if row is None else _from_row(row)
+
+    async def put_object(self, module: str, obj: StoredObject, *, insert_only: bool = False) -> PutOutcome:
+        [outcome] = await self.put_objects(module, [obj], insert_only=insert_only)
+        return outcome
+
+    async def put_objects(
+        self, module: str, objs: list[StoredObject], *, insert_only: bool = False
+    ) -> list[PutOutcome]:
+        # A concurrent insert of the same new key loses the unique index race once; the retry sees it.
+        for attempt in (1, 2):
+            try:
+                async with self._writer.begin() as conn:
+                    return await self._put_all(conn, module, objs, insert_only)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _put_all(
+        self, conn: AsyncConnection, module: str, objs: list[StoredObject], insert_only: bool
+    ) -> list[PutOutcome]:
+        stored: dict[tuple[str, str, str, str], datetime] = {}
+        keys = list(dict.fromkeys(_norm(o.key) for o in objs))
+        for start in range(0, len(keys), _CHUNK):
+            query = select(objects.c.last_updated, *_KEY_COLUMNS).where(
+                objects.c.module == module, tuple_(*_KEY_COLUMNS).in_(keys[start : start + _CHUNK])
+            )
+            if self._locking:
+                query = query.with_for_update()
+            for row in await conn.execute(query):
+                stored[(row.country_code, row.party_id, row.object_id, row.object_type)] = row.last_updated
+        outcomes: list[PutOutcome] = []
+        new: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # inserted at the end, in order
+        for obj in objs:
+            norm = _norm(obj.key)
+            latest = new[norm]["last_updated"] if norm in new else stored.get(norm)
+            if latest is None:
+                new[norm] = _values(module, obj)
+                outcomes.append(PutOutcome.CREATED)
+            elif insert_only:
+                outcomes.append(PutOutcome.EXISTS)
+            elif obj.last_updated < latest:
+                outcomes.append(PutOutcome.STALE)
+            elif norm in new:
+                new[norm] = _values(module, obj)
+                outcomes.append(PutOutcome.UPDATED)
+            else:
+                await conn.execute(update(objects).where(_where_key(module, obj.key)).values(_values(module, obj)))
+                stored[norm] = obj.last_updated
+                outcomes.append(PutOutcome.UPDATED)
+        if new:
+            await conn.execute(objects.insert(), list(new.values()))
+        return outcomes
+
+    async def mutate_object(
+        self, module: str, key: ObjectKey, change: Change
+    ) -> tuple[StoredObject | None, StoredObject | None]:
+        async with self._writer.begin() as conn:
+            query = select(objects).where(_where_key(module, key))
+            if self._locking:
+                query = query.with_for_update()
+            row = (await conn.execute(query)).first()
+            before = None if row is None else _from_row(row)
+            after = change(before)
+            if after is None:
+                return before, before
+            values = _values(module, after)
+            if row is None:
+                await conn.execute(objects.insert().values(values))
+            else:
+                await conn.execute(update(objects).where(objects.c.seq == row.seq).values(values))
+            return before, after
+
+    async def delete_object(self, module: str, key: ObjectKey) -> bool:
+        async with self._writer.begin() as conn:
+            result = await conn.execute(delete(objects).where(_where_key(module, key)))
+        return bool(result.rowcount)
+
+    async def list_objects(self, module: str, query: ListQuery) -> tuple[int, list[StoredObject]]:
+        conditions = self._conditions(module, query)
+        page: Select[Any] = (
+            select(objects).where(*conditions).order_by(objects.c.seq).offset(query.offset).limit(query.limit)
+        )
+        count = select(func.count()).select_from(objects).where(*conditions)
+        async with self._engine.connect() as conn:
+            total = (await conn.execute(count)).scalar_one()
+            rows = (await conn.execute(page)).all() if query.limit > 0 and query.offset < total else []
+        return int(total), [_from_row(row) for row in rows]
+
+    @staticmethod
+    def _conditions(module: str, query: ListQuery) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [objects.c.module == module]
+        if query.date_from is not None:
+            conditions.append(objects.c.last_updated >= query.date_from)
+        if query.date_to is not None:
+            conditions.append(objects.c.last_updated < query.date_to)
+        if query.owners is not None:
+            conditions.append(_pairs(objects.c.country_code, objects.c.party_id, query.owners))
+        if query.holders is not None:
+            conditions.append(_pairs(objects.c.holder_country_code, objects.c.holder_party_id, query.holders))
+        if query.unpublished_only:
+            conditions.append(objects.c.published == false())
+        elif query.published_only:
+            visible: ColumnElement[bool] = objects.c.published == true()
+            if query.also_unpublished:
+                named = tuple_(*_KEY_COLUMNS).in_([_norm(k) for k in query.also_unpublished])
+                visible = or_(visible, named)
+            conditions.append(visible)
+        return conditions
