@@ -1,0 +1,10 @@
+"""The `evroam` command line: one Typer app; each submodule adds its commands to it."""
+
+from evroam.cli import credentials, serve
+from evroam.cli.common import app
+
+__all__ = ["app", "credentials", "main", "serve"]
+
+
+def main() -> None:
+    app()
