@@ -19,7 +19,7 @@ from evroam.parties.initiate import (
 )
 from evroam.store.interface import Peer
 
-__all__ = ["credentials_app"]
+__all__ = ["credentials_app", "find_peer"]
 
 credentials_app = typer.Typer(
     help="Connections to other OCPI platforms (the credentials handshake).", no_args_is_help=True
@@ -40,7 +40,7 @@ def _peer_summary(peer: Peer) -> dict[str, Any]:
     }
 
 
-async def _peer(node: Node, ref: str) -> Peer:
+async def find_peer(node: Node, ref: str) -> Peer:
     peer = await node.store.get_peer(ref)
     if peer is not None:
         return peer
@@ -129,7 +129,7 @@ def credentials_update(
     """Re-read the peer's endpoints and rotate tokens in both directions (PUT credentials)."""
 
     async def action(node: Node) -> None:
-        updated = await update_with(node, await _peer(node, peer))
+        updated = await update_with(node, await find_peer(node, peer))
         out.print(f"credentials updated with {updated.name} (OCPI {updated.version})")
 
     run(settings(database_url=database_url, dev_mode=dev), action)
@@ -145,7 +145,7 @@ def credentials_unregister(
     """End the connection (DELETE credentials); neither side's tokens work afterwards."""
 
     async def action(node: Node) -> None:
-        gone = await unregister_from(node, await _peer(node, peer), force=force)
+        gone = await unregister_from(node, await find_peer(node, peer), force=force)
         out.print(f"unregistered from {gone.name}")
 
     run(settings(database_url=database_url, dev_mode=dev), action)

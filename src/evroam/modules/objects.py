@@ -156,6 +156,10 @@ class ObjectKind:
         check_body_ids(body, expected)
         return parse_model(self.model, body)
 
+    def parse_row(self, body: dict[str, Any]) -> StoredObject:
+        """A pulled object (no URL to check it against), validated and ready to store."""
+        return self.row(parse_model(self.model, body))
+
     async def put(self, store: Store, key: ObjectKey, body: dict[str, Any], *, insert_only: bool = False) -> Written:
         """PUT (POST for CDRs, insert-only): create or replace."""
         obj = self.validate_for(key, body)

@@ -206,6 +206,13 @@ class Store(Protocol):
     # -- credentials tokens -------------------------------------------------------------------------
     async def find_token(self, token_hash: str) -> CredentialsTokenRecord | None: ...
 
+    # -- pull sync ------------------------------------------------------------------------------------
+    async def get_sync_mark(self, peer_id: str, module: str) -> datetime | None:
+        """Where the last successful pull of `module` from the peer started (the next delta's date_from)."""
+        ...
+
+    async def set_sync_mark(self, peer_id: str, module: str, mark: datetime) -> None: ...
+
     # -- module objects (locations, sessions, cdrs, tariffs, tokens) ---------------------------------
     async def get_object(self, module: str, key: ObjectKey) -> StoredObject | None: ...
 
@@ -214,7 +221,9 @@ class Store(Protocol):
         `insert_only` never replaces (EXISTS), for immutable objects such as CDRs."""
         ...
 
-    async def put_objects(self, module: str, objs: list[StoredObject]) -> list[PutOutcome]:
+    async def put_objects(
+        self, module: str, objs: list[StoredObject], *, insert_only: bool = False
+    ) -> list[PutOutcome]:
         """`put_object` for many objects in one transaction (bulk load and pull sync)."""
         ...
 

@@ -138,6 +138,20 @@ class ObjectTable:
     async def mutate_object(
         self, module: str, key: ObjectKey, change: Change
     ) -> tuple[StoredObject | None, StoredObject | None]:
+        # FOR UPDATE locks only a row that exists: writers creating the same absent object at once
+        # all insert, and all but one fail on the unique index. The retry (with `change` called
+        # again on what is stored now) finds the row and waits for its lock like any update.
+        for attempt in (1, 2):
+            try:
+                return await self._mutate(module, key, change)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _mutate(
+        self, module: str, key: ObjectKey, change: Change
+    ) -> tuple[StoredObject | None, StoredObject | None]:
         async with self._writer.begin() as conn:
             query = select(objects).where(_where_key(module, key))
             if self._locking:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from evroam.store.interface import (
     TokenKind,
 )
 from evroam.store.objects import ObjectTable
-from evroam.store.tables import credentials_tokens, node_identity, peers
+from evroam.store.tables import credentials_tokens, node_identity, peers, sync_marks
 from evroam.types import Role
 
 __all__ = ["SQLITE_BEGIN_OPTION", "SqlStore", "async_url", "create_engine"]
@@ -212,16 +213,29 @@ class SqlStore(ObjectTable):
             created_at=row["created_at"],
         )
 
+    # -- pull sync --------------------------------------------------------------------------------
+    async def get_sync_mark(self, peer_id: str, module: str) -> datetime | None:
+        query = select(sync_marks.c.mark).where(sync_marks.c.peer_id == peer_id, sync_marks.c.module == module)
+        async with self._engine.connect() as conn:
+            mark: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+        return mark
+
+    async def set_sync_mark(self, peer_id: str, module: str, mark: datetime) -> None:
+        values = {"peer_id": peer_id, "module": module, "mark": mark}
+        async with self._writer.begin() as conn:
+            await conn.execute(self._upsert(sync_marks, values, key=("peer_id", "module")))
+
     # -- helpers ----------------------------------------------------------------------------------
-    def _upsert(self, table: Table, values: Mapping[str, Any], *, key: str) -> Insert:
+    def _upsert(self, table: Table, values: Mapping[str, Any], *, key: str | tuple[str, ...]) -> Insert:
         """INSERT ... ON CONFLICT (key) DO UPDATE: one statement, so no read-then-write race."""
+        keys = (key,) if isinstance(key, str) else key
         if self._dialect == "postgresql":
             pg_stmt = postgresql.insert(table).values(values)
-            update = {name: pg_stmt.excluded[name] for name in values if name != key}
-            return pg_stmt.on_conflict_do_update(index_elements=[key], set_=update)
+            update = {name: pg_stmt.excluded[name] for name in values if name not in keys}
+            return pg_stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
         lite_stmt = sqlite.insert(table).values(values)
-        update = {name: lite_stmt.excluded[name] for name in values if name != key}
-        return lite_stmt.on_conflict_do_update(index_elements=[key], set_=update)
+        update = {name: lite_stmt.excluded[name] for name in values if name not in keys}
+        return lite_stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
 
 
 def _party_to_json(party: PartyRecord) -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "node_identity",
     "objects",
     "peers",
+    "sync_marks",
 ]
 
 # Convention for every table: plain columns for what is looked up or ordered by (keys, status,
@@ -142,4 +143,13 @@ objects = Table(
     Index(None, "module", "country_code", "party_id", "object_id", "object_type", unique=True),
     Index(None, "module", "last_updated"),
     Index(None, "module", "holder_country_code", "holder_party_id"),
+)
+
+# Per peer and module: where the last successful pull started, so the next one asks only for changes.
+sync_marks = Table(
+    "sync_marks",
+    metadata,
+    Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), primary_key=True),
+    Column("module", String(32), primary_key=True),
+    Column("mark", UtcDateTime, nullable=False),
 )

@@ -21,7 +21,7 @@ from evroam.modules.objects import (
 from evroam.store.interface import ObjectKey, PutOutcome, Store, StoredObject
 from evroam.types import format_datetime, parse_datetime
 
-__all__ = ["MODULE", "LocationPath", "get_at", "patch_at", "put_at"]
+__all__ = ["MODULE", "LocationPath", "get_at", "location_row", "patch_at", "put_at"]
 
 MODULE = "locations"
 
@@ -81,6 +81,11 @@ def _locate(doc: dict[str, Any], path: LocationPath) -> tuple[dict[str, Any], di
     return evse, evse["connectors"][j]
 
 
+def location_row(body: dict[str, Any]) -> StoredObject:
+    """A whole Location, validated and ready to store (PUT at Location depth, pull sync, bulk load)."""
+    return _row(parse_model(Location, body).to_dict())
+
+
 async def get_at(store: Store, path: LocationPath) -> bytes:
     """The stored Location, EVSE or Connector at the path, as JSON."""
     obj = await store.get_object(MODULE, path.key)
@@ -96,8 +101,7 @@ async def put_at(store: Store, path: LocationPath, body: dict[str, Any]) -> Writ
     """PUT: create or replace the object at the URL's depth (mod_locations_put_method)."""
     if path.evse_uid is None:
         check_body_ids(body, {"country_code": path.country_code, "party_id": path.party_id, "id": path.location_id})
-        location = parse_model(Location, body)
-        return Written(await store.put_object(MODULE, _row(location.to_dict())))
+        return Written(await store.put_object(MODULE, location_row(body)))
     if path.connector_id is None:
         check_body_ids(body, {"uid": path.evse_uid})
         evse = parse_model(EVSE, {**body, "uid": body.get("uid", path.evse_uid)})
