@@ -54,12 +54,14 @@ class Node:
         store = await open_store(settings.database_url, connect_args=connect_args)
         try:
             parties = settings.party_records()
-            base_url = settings.base_url.rstrip("/")
             saved = await store.get_node_identity()
             if not parties and saved is not None:
                 parties = saved.parties
+            base_url = settings.base_url.rstrip("/")
             if not base_url:
-                base_url = saved.base_url if saved is not None and not settings.parties else settings.effective_base_url
+                # A command run without options acts for the node `serve` saved; else the listening address.
+                from_saved = saved is not None and not settings.parties
+                base_url = saved.base_url if saved is not None and from_saved else settings.effective_base_url
             if not parties:
                 raise NodeConfigError(
                     "this node hosts no party yet: pass --party COUNTRY-PARTY-ROLE (e.g. --party NL-EVR-CPO) "

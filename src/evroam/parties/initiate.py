@@ -7,7 +7,8 @@ import logging
 
 from pydantic import ValidationError
 
-from evroam.client import PeerProtocolError, PeerRequestError
+from evroam.client import PeerProtocolError, PeerRequestError, PeerResponseError
+from evroam.errors import StatusCode
 from evroam.modules.credentials.models import Credentials
 from evroam.node import SUPPORTED_VERSIONS, Node
 from evroam.parties.negotiation import PeerVersion, discover, missing_modules
@@ -60,7 +61,7 @@ def _their_credentials(data: object, url: str) -> Credentials:
 
 def _hint(exc: PeerRequestError, node: Node) -> str:
     text = exc.message
-    if "3001" in text:
+    if isinstance(exc, PeerResponseError) and exc.error.ocpi_status == StatusCode.UNABLE_TO_USE_CLIENT_API:
         text += (
             f" — the peer could not call back our versions URL {node.versions_url}: is `evroam serve` running"
             " and is --base-url reachable from the peer?"
