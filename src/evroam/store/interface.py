@@ -161,7 +161,8 @@ class PutOutcome(StrEnum):
 
 
 Change = Callable[["StoredObject | None"], "StoredObject | None"]
-"""A read-modify-write step: given the current object (or None), the object to store (None: no write)."""
+"""A read-modify-write step: given the current object (or None), the object to store (None: no write).
+It may run more than once (a lost race for a new key is retried), so it must not act outside its result."""
 
 
 class Store(Protocol):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, text, true, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -68,6 +68,15 @@ def _pairs(column_a: Any, column_b: Any, pairs: Iterable[tuple[str, str]]) -> Co
     return tuple_(column_a, column_b).in_(wanted)
 
 
+async def _in_lock_order(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """PostgreSQL: `rows` sorted by key for inserting, each with a `seq` drawn up front in the given
+    order, so the batch is still listed in the order it came in."""
+    draw = text("SELECT nextval(pg_get_serial_sequence('objects', 'seq')) FROM generate_series(1, :n)")
+    seqs = sorted((await conn.execute(draw, {"n": len(rows)})).scalars())
+    numbered = [{**values, "seq": seq} for values, seq in zip(rows, seqs, strict=True)]
+    return sorted(numbered, key=lambda v: (v["country_code"], v["party_id"], v["object_id"], v["object_type"]))
+
+
 class ObjectTable:
     """The `objects` table. Writers use `writer` (on SQLite its transactions BEGIN IMMEDIATE, so a
     read-modify-write holds the write lock from its first read); PostgreSQL locks rows FOR UPDATE."""
@@ -103,13 +112,16 @@ class ObjectTable:
         self, conn: AsyncConnection, module: str, objs: list[StoredObject], insert_only: bool
     ) -> list[PutOutcome]:
         stored: dict[tuple[str, str, str, str], datetime] = {}
-        keys = list(dict.fromkeys(_norm(o.key) for o in objs))
+        # PostgreSQL: every writer locks the rows it finds, and waits for the new keys others are
+        # inserting, in one order (by key, byte-wise like Python's), so concurrent batches of the same
+        # objects queue behind each other instead of deadlocking.
+        keys = sorted({_norm(o.key) for o in objs})
         for start in range(0, len(keys), _CHUNK):
             query = select(objects.c.last_updated, *_KEY_COLUMNS).where(
                 objects.c.module == module, tuple_(*_KEY_COLUMNS).in_(keys[start : start + _CHUNK])
             )
             if self._locking:
-                query = query.with_for_update()
+                query = query.order_by(*(column.collate("C") for column in _KEY_COLUMNS)).with_for_update()
             for row in await conn.execute(query):
                 stored[(row.country_code, row.party_id, row.object_id, row.object_type)] = row.last_updated
         outcomes: list[PutOutcome] = []
@@ -132,7 +144,10 @@ class ObjectTable:
                 stored[norm] = obj.last_updated
                 outcomes.append(PutOutcome.UPDATED)
         if new:
-            await conn.execute(objects.insert(), list(new.values()))
+            rows = list(new.values())
+            if self._locking and len(rows) > 1:
+                rows = await _in_lock_order(conn, rows)
+            await conn.execute(objects.insert(), rows)
         return outcomes
 
     async def mutate_object(
@@ -180,6 +195,11 @@ class ObjectTable:
         )
         count = select(func.count()).select_from(objects).where(*conditions)
         async with self._engine.connect() as conn:
+            if self._locking:
+                # PostgreSQL's default READ COMMITTED gives each statement its own snapshot, so a write
+                # committed between them would make the page disagree with the total. (SQLite's read
+                # transaction keeps the snapshot of its first SELECT.)
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ")
             total = (await conn.execute(count)).scalar_one()
             rows = (await conn.execute(page)).all() if query.limit > 0 and query.offset < total else []
         return int(total), [_from_row(row) for row in rows]
