@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from evroam import __version__
+from evroam.admin import router as admin_router
 from evroam.config import Settings
 from evroam.modules.cdrs import receiver as cdrs_receiver
 from evroam.modules.cdrs import sender as cdrs_sender
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
     app.add_middleware(RequestIdMiddleware)
     app.include_router(versions_router)
     app.include_router(credentials_router)
+    app.include_router(admin_router)
     if node is not None:
         _mount(app, node)
     return app

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
     request_timeout: float = Field(default=10.0, gt=0)
     log_level: str = "info"
+    # Bearer token of the back-office API (/admin/api); unset means that API refuses every request.
+    admin_token: str | None = None
 
     @field_validator("parties", "required_peer_modules", mode="before")
     @classmethod

@@ -45,17 +45,22 @@ class ModuleCtx:
 
     def reply_routing(self, own: PartyRecord | None, counterpart: tuple[str, str] | None) -> dict[str, str]:
         """Routing headers of our response (transport_and_format_message_routing): the request's swapped,
-        or — when the request had none — from our party to the counterpart."""
-        if self.routing.from_party_id or self.routing.to_party_id:
-            return self.routing.reply().as_headers()
+        and where the request had none (or only its from or its to pair) from our party to the counterpart."""
+        swapped = self.routing.reply()
+        if swapped.from_party_id and swapped.to_party_id:
+            return swapped.as_headers()
         if counterpart is None and self.caller.peer.roles:
             first = self.caller.peer.roles[0]
             counterpart = (first.country_code, first.party_id)
+        sender = (swapped.from_country_code, swapped.from_party_id) if swapped.from_party_id else None
+        if sender is None and own is not None:
+            sender = (own.country_code, own.party_id)
+        receiver = (swapped.to_country_code, swapped.to_party_id) if swapped.to_party_id else counterpart
         return RoutingHeaders(
-            own.country_code if own else None,
-            own.party_id if own else None,
-            counterpart[0] if counterpart else None,
-            counterpart[1] if counterpart else None,
+            sender[0] if sender else None,
+            sender[1] if sender else None,
+            receiver[0] if receiver else None,
+            receiver[1] if receiver else None,
         ).as_headers()
 
     async def body(self) -> dict[str, Any]:

@@ -168,7 +168,11 @@ class ObjectKind:
     async def patch(self, store: Store, key: ObjectKey, patch: dict[str, Any]) -> Written:
         """PATCH: merge the given fields, keeping the rest (lists in `append_on_patch` are appended)."""
         last_updated = patch_last_updated(patch)
-        check_body_ids(patch, {self.id_field: key.id, "country_code": key.country_code, "party_id": key.party_id})
+        expected = {self.id_field: key.id, "country_code": key.country_code, "party_id": key.party_id}
+        if self.typed:
+            # A token's type is part of its key: a PATCH may repeat it, never change it.
+            expected["type"] = key.type
+        check_body_ids(patch, expected)
         outcome = PutOutcome.UPDATED
 
         def change(current: StoredObject | None) -> StoredObject | None:

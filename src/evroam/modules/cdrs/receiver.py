@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter
 
 from evroam.modules.cdrs.service import CDRS
@@ -28,12 +30,15 @@ async def post_cdr(ctx: Ctx) -> OcpiResponse:
     key = row.key
     check_party(key.country_code, key.party_id, ctx.caller_parties)
     written = Written(await ctx.node.store.put_object(CDRS.module, row, insert_only=True))
-    location = f"{ctx.node.base_url}/ocpi/{ctx.version}/receiver/cdrs/{key.country_code}/{key.party_id}/{key.id}"
+    # CiString ids may hold characters with a meaning in URLs (`#`, `?`, `%`, `/`): each segment is encoded.
+    segments = "/".join(quote(part, safe="") for part in (key.country_code, key.party_id, key.id))
+    location = f"{ctx.node.base_url}/ocpi/{ctx.version}/receiver/cdrs/{segments}"
     headers = {"Location": location, **_routing(ctx, key.country_code, key.party_id)}
     return object_response(None, http_status=written.http_status, message=written.message, headers=headers)
 
 
-@router.get("/ocpi/{version}/receiver/cdrs/{country_code}/{party_id}/{cdr_id}")
+# `:path`: an id holding `/` arrives decoded, as more than one segment.
+@router.get("/ocpi/{version}/receiver/cdrs/{country_code}/{party_id}/{cdr_id:path}")
 async def get_cdr(ctx: Ctx, country_code: str, party_id: str, cdr_id: str) -> OcpiResponse:
     check_party(country_code, party_id, ctx.caller_parties)
     data = await CDRS.get(ctx.node.store, CDRS.key(country_code, party_id, cdr_id))

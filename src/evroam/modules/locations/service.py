@@ -21,7 +21,7 @@ from evroam.modules.objects import (
 from evroam.store.interface import ObjectKey, PutOutcome, Store, StoredObject
 from evroam.types import format_datetime, parse_datetime
 
-__all__ = ["MODULE", "LocationPath", "get_at", "location_row", "patch_at", "put_at"]
+__all__ = ["MODULE", "LocationPath", "get_at", "location_record", "location_row", "patch_at", "put_at"]
 
 MODULE = "locations"
 
@@ -56,7 +56,8 @@ def _later(a: str | None, b: datetime) -> str:
     return format_datetime(b)
 
 
-def _row(doc: dict[str, Any]) -> StoredObject:
+def location_record(doc: dict[str, Any]) -> StoredObject:
+    """The stored row of a Location document that is already valid (its EVSEs and Connectors inside)."""
     return StoredObject(
         key=ObjectKey(doc["country_code"], doc["party_id"], doc["id"]),
         last_updated=parse_datetime(doc["last_updated"]),
@@ -83,7 +84,7 @@ def _locate(doc: dict[str, Any], path: LocationPath) -> tuple[dict[str, Any], di
 
 def location_row(body: dict[str, Any]) -> StoredObject:
     """A whole Location, validated and ready to store (PUT at Location depth, pull sync, bulk load)."""
-    return _row(parse_model(Location, body).to_dict())
+    return location_record(parse_model(Location, body).to_dict())
 
 
 async def get_at(store: Store, path: LocationPath) -> bytes:
@@ -135,7 +136,7 @@ async def patch_at(store: Store, path: LocationPath, patch: dict[str, Any]) -> W
                 return None
             # [UNSURE in 2.2.1] an `evses` list in a Location PATCH replaces the stored list.
             merged = parse_model(Location, merge_patch(doc, patch)).to_dict()
-            return _row(merged)
+            return location_record(merged)
         evse, connector = _locate(doc, path)
         target = connector if connector is not None else evse
         if last_updated < parse_datetime(target["last_updated"]):
@@ -146,7 +147,7 @@ async def patch_at(store: Store, path: LocationPath, patch: dict[str, Any]) -> W
         target.clear()
         target.update(updated)
         _propagate(doc, evse, last_updated)
-        return _row(doc)
+        return location_record(doc)
 
     await store.mutate_object(MODULE, path.key, change)
     return Written(outcome)
@@ -181,7 +182,7 @@ async def _write_child(store: Store, path: LocationPath, child: dict[str, Any], 
         else:
             siblings[j] = child
         _propagate(doc, parent if parent is not None else child, last_updated)
-        return _row(doc)
+        return location_record(doc)
 
     await store.mutate_object(MODULE, path.key, change)
     return Written(outcome)
