@@ -30,12 +30,13 @@ def node_env(**extra: str) -> dict[str, str]:
 class NodeProcess:
     """`evroam serve` in a child process with its own SQLite file; output goes to a log file."""
 
-    def __init__(self, tmp: Path, name: str, *parties: str) -> None:
+    def __init__(self, tmp: Path, name: str, *parties: str, admin_token: str | None = None) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.database_url = f"sqlite+aiosqlite:///{tmp / name}.db"
         self.log_path = tmp / f"{name}.log"
         self.parties = parties
+        self.admin_token = admin_token
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -48,7 +49,8 @@ class NodeProcess:
         for party in self.parties:
             args += ["--party", party]
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=node_env())
+        extra = {"EVROAM_ADMIN_TOKEN": self.admin_token} if self.admin_token else {}
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=node_env(**extra))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -81,3 +83,9 @@ class NodeProcess:
 
     def cli_json(self, *args: str) -> Any:
         return json.loads(self.cli(*args, "--json").stdout)
+
+    def admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        """A back-office API call (`/admin/api/...`) with this node's admin token."""
+        assert self.admin_token, "start the node with admin_token= to use its back-office API"
+        headers = {"Authorization": f"Bearer {self.admin_token}"}
+        return httpx.request(method, f"{self.base_url}/admin/api{path}", json=body, headers=headers, timeout=30)
