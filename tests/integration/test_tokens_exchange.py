@@ -226,3 +226,16 @@ async def test_responses_carry_routing_headers(roaming: Roaming) -> None:
     assert response.headers["OCPI-from-party-id"] == "CPO"
     assert response.headers["OCPI-to-country-code"] == "NL"
     assert response.headers["OCPI-to-party-id"] == "EMS"
+
+
+async def test_unknown_token_type_in_the_query_is_2001(roaming: Roaming) -> None:
+    response = await roaming.at_cpo.get(TOKEN, params={"type": "BADGE"}, status=400, ocpi=2001)
+    assert "TokenType" in response.json()["status_message"]
+    assert await stored_tokens(roaming) == 0
+
+
+async def test_ocpi_to_headers_naming_a_party_not_hosted_here_are_404(roaming: Roaming) -> None:
+    headers = {"OCPI-to-country-code": "FR", "OCPI-to-party-id": "ZZZ"}
+    response = await roaming.at_cpo.put(TOKEN, token_body(UID), headers=headers, status=404, ocpi=2000)
+    assert "not hosted here" in response.json()["status_message"]
+    assert await stored_tokens(roaming) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -141,18 +141,20 @@ class InProcessNetwork:
                 await conn.execute(objects.delete())
 
     async def close(self) -> None:
-        for client in self.clients:
-            await client.aclose()
-        for node in self.nodes.values():
-            await node.close()
-        if self.schemas:
-            conn = await asyncpg.connect(self.backend.asyncpg_dsn)
-            try:
-                for schema in self.schemas:
-                    await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            finally:
-                await conn.close()
-            self.schemas.clear()
+        try:
+            for client in self.clients:
+                await client.aclose()
+            for node in self.nodes.values():
+                await node.close()
+        finally:
+            if self.schemas:
+                conn = await asyncpg.connect(self.backend.asyncpg_dsn)
+                try:
+                    for schema in self.schemas:
+                        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                finally:
+                    await conn.close()
+                self.schemas.clear()
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,9 @@ def token_header(token: str) -> dict[str, str]:
 
 _NO_BODY: Any = object()
 
+Expected = int | tuple[int, ...]
+"""The HTTP status a call expects, or the ones it accepts."""
+
 
 @dataclass
 class Api:
@@ -190,14 +195,13 @@ class Api:
 
     http: httpx.AsyncClient
     token: str | None
-    sent: list[httpx.Request] = field(default_factory=list)
 
     async def call(
         self,
         method: str,
         url: str,
         *,
-        status: int | tuple[int, ...],
+        status: Expected,
         ocpi: int = 1000,
         body: Any = _NO_BODY,
         content: bytes | None = None,
@@ -221,29 +225,21 @@ class Api:
         assert isinstance(envelope["timestamp"], str), what
         return response
 
-    async def get(
-        self, url: str, *, status: int | tuple[int, ...] = 200, ocpi: int = 1000, **kw: Any
-    ) -> httpx.Response:
+    async def get(self, url: str, *, status: Expected = 200, ocpi: int = 1000, **kw: Any) -> httpx.Response:
         return await self.call("GET", url, status=status, ocpi=ocpi, **kw)
 
-    async def put(
-        self, url: str, body: Any, *, status: int | tuple[int, ...] = 200, ocpi: int = 1000, **kw: Any
-    ) -> httpx.Response:
+    async def put(self, url: str, body: Any, *, status: Expected = 200, ocpi: int = 1000, **kw: Any) -> httpx.Response:
         return await self.call("PUT", url, status=status, ocpi=ocpi, body=body, **kw)
 
     async def patch(
-        self, url: str, body: Any, *, status: int | tuple[int, ...] = 200, ocpi: int = 1000, **kw: Any
+        self, url: str, body: Any, *, status: Expected = 200, ocpi: int = 1000, **kw: Any
     ) -> httpx.Response:
         return await self.call("PATCH", url, status=status, ocpi=ocpi, body=body, **kw)
 
-    async def post(
-        self, url: str, body: Any, *, status: int | tuple[int, ...] = 200, ocpi: int = 1000, **kw: Any
-    ) -> httpx.Response:
+    async def post(self, url: str, body: Any, *, status: Expected = 200, ocpi: int = 1000, **kw: Any) -> httpx.Response:
         return await self.call("POST", url, status=status, ocpi=ocpi, body=body, **kw)
 
-    async def delete(
-        self, url: str, *, status: int | tuple[int, ...] = 200, ocpi: int = 1000, **kw: Any
-    ) -> httpx.Response:
+    async def delete(self, url: str, *, status: Expected = 200, ocpi: int = 1000, **kw: Any) -> httpx.Response:
         return await self.call("DELETE", url, status=status, ocpi=ocpi, **kw)
 
     async def data(self, url: str, **kw: Any) -> Any:

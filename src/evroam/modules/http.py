@@ -74,7 +74,16 @@ class ModuleCtx:
 async def _context(request: Request, version: str, caller: Annotated[Caller, Depends(peer_caller)]) -> ModuleCtx:
     if version not in SUPPORTED_VERSIONS:
         raise NotFoundError(f"version {version[:20]!r} is not supported")
-    return ModuleCtx(node_of(request), caller, version, request, RoutingHeaders.parse(request.headers))
+    node = node_of(request)
+    routing = RoutingHeaders.parse(request.headers)
+    if routing.to_country_code and routing.to_party_id:
+        # transport_and_format_message_routing: OCPI-to names the receiving party; we are no hub.
+        ours = {(p.country_code, p.party_id) for p in node.parties}
+        if (routing.to_country_code, routing.to_party_id) not in ours:
+            raise NotFoundError(
+                f"party {routing.to_country_code}-{routing.to_party_id} (OCPI-to headers) is not hosted here"
+            )
+    return ModuleCtx(node, caller, version, request, routing)
 
 
 Ctx = Annotated[ModuleCtx, Depends(_context)]

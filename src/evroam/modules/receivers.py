@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from evroam.errors import NotFoundError
+from evroam.errors import InvalidParametersError, NotFoundError
 from evroam.modules.http import Ctx, ModuleCtx, object_response
 from evroam.modules.objects import ObjectKind, check_party
 from evroam.modules.tokens.models import TokenType
@@ -16,6 +16,7 @@ __all__ = ["client_owned_receiver"]
 
 # `?type=` defaults to RFID (mod_tokens_cpo_get_request_parameters).
 DEFAULT_TOKEN_TYPE = TokenType.RFID.value
+_TOKEN_TYPES = frozenset(t.value for t in TokenType)
 
 
 def client_owned_receiver(kind: ObjectKind, own_role: Role, *, patch: bool = False, delete: bool = False) -> APIRouter:
@@ -29,6 +30,8 @@ def client_owned_receiver(kind: ObjectKind, own_role: Role, *, patch: bool = Fal
     def key(ctx: ModuleCtx, country_code: str, party_id: str, object_id: str) -> ObjectKey:
         check_party(country_code, party_id, ctx.caller_parties)
         token_type = ctx.request.query_params.get("type") or DEFAULT_TOKEN_TYPE
+        if kind.typed and token_type not in _TOKEN_TYPES:
+            raise InvalidParametersError(f"query parameter type {token_type[:20]!r} is not a TokenType")
         return kind.key(country_code, party_id, object_id, token_type)
 
     def routing(ctx: ModuleCtx, country_code: str, party_id: str) -> dict[str, str]:
