@@ -14,7 +14,7 @@ from evroam.modules.cdrs.models import (
     CdrLocation,
     ChargingPeriod,
 )
-from evroam.modules.locations.models import EVSE, Connector, Location
+from evroam.modules.locations.models import EVSE, Connector, ConnectorFormat, ConnectorType, Location, PowerType
 from evroam.modules.sessions.models import Session
 from evroam.modules.tariffs.models import Tariff
 from evroam.tariffs.breakdown import PricedPeriod, PricingResult
@@ -34,7 +34,8 @@ _PRICED = (
     (_T.RESERVATION_TIME, "reservation_time"),
 )
 _PRICED_TYPES = frozenset(t for t, _ in _PRICED)
-_PRECISION = Decimal("0.000001")  # kWh and hours in a CDR: mWh and 3.6 ms are plenty
+_PRECISION = Decimal("0.000001")
+NOT_AVAILABLE = "#NA"  # transport_and_format_not_available  # kWh and hours in a CDR: mWh and 3.6 ms are plenty
 
 
 def _short(value: Decimal) -> Decimal:
@@ -44,7 +45,10 @@ def _short(value: Decimal) -> Decimal:
     return value
 
 
-def _connector(location: Location, session: Session) -> tuple[EVSE, Connector]:
+def _connector(location: Location, session: Session) -> tuple[EVSE, Connector] | None:
+    """The session's EVSE and connector; None for a reservation never given one ("#NA")."""
+    if session.evse_uid == NOT_AVAILABLE or session.connector_id == NOT_AVAILABLE:
+        return None
     for evse in location.evses or ():
         if evse.uid.casefold() == session.evse_uid.casefold():
             for connector in evse.connectors:
@@ -87,10 +91,11 @@ def _price(
     context: TariffContext | None,
     options: PricingOptions,
 ) -> tuple[Tariff, PricingResult]:
-    _, connector = _connector(location, session)
-    tariff = select_tariff(tariffs, session.start_date_time, tariff_ids=connector.tariff_ids, context=context)
+    found = _connector(location, session)
+    tariff_ids = found[1].tariff_ids if found is not None else None
+    tariff = select_tariff(tariffs, session.start_date_time, tariff_ids=tariff_ids, context=context)
     if tariff is None:
-        raise PricingError(f"no tariff of connector {connector.id!r} applies to session {session.id}")
+        raise PricingError(f"no tariff of connector {session.connector_id!r} applies to session {session.id}")
     if tariff.currency.upper() != session.currency.upper():
         raise PricingError(f"tariff {tariff.id} is in {tariff.currency}, session {session.id} in {session.currency}")
     periods = _periods(session)
@@ -144,6 +149,35 @@ def _dimensions(priced: PricedPeriod, source: ChargingPeriod) -> list[CdrDimensi
     return dimensions or [CdrDimension(type=_T.ENERGY, volume=Decimal(0))]
 
 
+def _cdr_location(location: Location, session: Session) -> CdrLocation:
+    found = _connector(location, session)
+    connector: Connector | None
+    if found is not None:
+        evse, connector = found
+        uid, evse_id, connector_id = evse.uid, evse.evse_id or evse.uid, connector.id
+    else:
+        # OCPI 2.2.1 mod_cdrs_cdr_location_class: a reservation CDR without EVSE has "#NA" ids, and the
+        # connector_* fields "can contain any value" (the Receiver ignores them): those of the first connector.
+        uid = evse_id = connector_id = NOT_AVAILABLE
+        connector = next((e.connectors[0] for e in location.evses or ()), None)
+    return CdrLocation(
+        id=location.id,
+        name=location.name,
+        address=location.address,
+        city=location.city,
+        postal_code=location.postal_code,
+        state=location.state,
+        country=location.country,
+        coordinates=location.coordinates,
+        evse_uid=uid,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        connector_standard=connector.standard if connector else ConnectorType.IEC_62196_T2,
+        connector_format=connector.format if connector else ConnectorFormat.SOCKET,
+        connector_power_type=connector.power_type if connector else PowerType.AC_3_PHASE,
+    )
+
+
 def build_cdr(
     session: Session,
     location: Location,
@@ -162,7 +196,6 @@ def build_cdr(
     """
     if session.end_date_time is None:
         raise PricingError(f"session {session.id} has not ended (no end_date_time)")
-    evse, connector = _connector(location, session)
     tariff, result = _price(session, location, tariffs, None, context, options)
     sources = _periods(session)
     return CDR(
@@ -175,22 +208,7 @@ def build_cdr(
         cdr_token=session.cdr_token,
         auth_method=session.auth_method,
         authorization_reference=session.authorization_reference,
-        cdr_location=CdrLocation(
-            id=location.id,
-            name=location.name,
-            address=location.address,
-            city=location.city,
-            postal_code=location.postal_code,
-            state=location.state,
-            country=location.country,
-            coordinates=location.coordinates,
-            evse_uid=evse.uid,
-            evse_id=evse.evse_id or evse.uid,
-            connector_id=connector.id,
-            connector_standard=connector.standard,
-            connector_format=connector.format,
-            connector_power_type=connector.power_type,
-        ),
+        cdr_location=_cdr_location(location, session),
         meter_id=session.meter_id,
         currency=session.currency,
         tariffs=[tariff],

@@ -5,24 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
 
 from evroam.modules.cdrs.models import CDR, ChargingPeriod
-from evroam.modules.tariffs.models import Tariff, TariffDimensionType
+from evroam.modules.tariffs.models import Tariff
 from evroam.tariffs.breakdown import (
     Amount,
     CostCategory,
     CostLine,
     PricedPeriod,
     PricingResult,
-    StepAdjustment,
     VatTotal,
 )
 from evroam.tariffs.clock import HOUR, to_us, zone_clock
 from evroam.tariffs.errors import PricingError
 from evroam.tariffs.limits import apply_limits
 from evroam.tariffs.options import DEFAULT_OPTIONS, DstOverlap, PricingOptions
-from evroam.tariffs.periods import Piece, Session, Usage, read_periods, split
+from evroam.tariffs.periods import Piece, SessionContext, Usage, read_periods, split
 from evroam.tariffs.plan import ENERGY, PARKING, RESERVED, Component, TariffPlan, plan_for
 from evroam.tariffs.restrictions import Point
 from evroam.tariffs.steps import step_extras
@@ -32,10 +30,7 @@ __all__ = ["price_cdr", "price_periods", "tariff_of"]
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _HOUR = Decimal(HOUR)
-_NO_CURRENT = (_ZERO, _ZERO, _ZERO, _ZERO)
-_FLAT = TariffDimensionType.FLAT
 _RESERVATION_ONLY = 1 << RESERVED
-_K = TypeVar("_K")
 
 
 def price_periods(
@@ -70,7 +65,7 @@ def price_periods(
     # min/max_duration count from the start of the charging session, after any reservation.
     charge_start = charging[0].start if reserved and charging else start_us
     first_occurrence = options.dst_overlap is DstOverlap.FIRST_OCCURRENCE
-    session = Session(plan, clock, charge_start, start_us, expired, first_occurrence)
+    session = SessionContext(plan, clock, charge_start, start_us, expired, first_occurrence)
     pieces = [piece for usage in usages for piece in split(usage, session)]
     flats = _flat_fees(plan, session, charging, reserved, pieces)
 
@@ -94,20 +89,37 @@ def price_periods(
         fees = flats.get(index)
         if fees is not None:
             for fee in fees:
-                lines.append(_line(fee, _ONE, _ONE, None))
+                lines.append(_flat_line(fee))
                 charged[fee] = charged.get(fee, _ZERO) + fee.price
         volumes = piece.volumes
         for dim, component in enumerate(piece.picks):
             if component is None or not volumes[dim]:
                 continue
-            volume = volumes[dim]
-            extra = extra_at.get((index, dim)) if extra_at else None
-            if extra is None:
-                line = _line(component, volume, volume, None)
-            else:
-                line = _line(component, volume, volume + extra.volume, extra.adjustment)
-            lines.append(line)
-            charged[component] = charged.get(component, _ZERO) + line.excl_vat
+            volume = billed = volumes[dim]
+            step = None
+            if extra_at:
+                extra = extra_at.get((index, dim))
+                if extra is not None:
+                    billed, step = volume + extra.volume, extra.adjustment
+            excl = billed * component.price
+            lines.append(
+                CostLine(
+                    component.dimension,
+                    component.category,
+                    component.tariff_id,
+                    component.element_index,
+                    component.component_index,
+                    component.price,
+                    component.vat,
+                    component.step_size,
+                    volume,
+                    billed,
+                    step,
+                    excl,
+                    excl * component.vat_factor,
+                )
+            )
+            charged[component] = charged.get(component, _ZERO) + excl
         priced.append(
             PricedPeriod(
                 piece.usage.index,
@@ -125,8 +137,18 @@ def price_periods(
     rates: dict[Decimal | None, list[Decimal]] = {}
     for component, excl in charged.items():
         incl = excl * component.vat_factor
-        _add(categories, component.category, excl, incl)
-        _add(rates, component.vat, excl, incl)
+        by_category = categories.get(component.category)
+        if by_category is None:
+            categories[component.category] = [excl, incl]
+        else:
+            by_category[0] += excl
+            by_category[1] += incl
+        by_rate = rates.get(component.vat)
+        if by_rate is None:
+            rates[component.vat] = [excl, incl]
+        else:
+            by_rate[0] += excl
+            by_rate[1] += incl
 
     excl_sum = incl_sum = _ZERO
     for excl, incl in categories.values():
@@ -167,17 +189,8 @@ def price_periods(
     )
 
 
-def _add(totals: dict[_K, list[Decimal]], key: _K, excl: Decimal, incl: Decimal) -> None:
-    found = totals.get(key)
-    if found is None:
-        totals[key] = [excl, incl]
-    else:
-        found[0] += excl
-        found[1] += incl
-
-
-def _line(component: Component, volume: Decimal, billed: Decimal, step: StepAdjustment | None) -> CostLine:
-    excl = billed * component.price
+def _flat_line(component: Component) -> CostLine:
+    excl = component.price
     return CostLine(
         component.dimension,
         component.category,
@@ -187,19 +200,21 @@ def _line(component: Component, volume: Decimal, billed: Decimal, step: StepAdju
         component.price,
         component.vat,
         component.step_size,
-        volume,
-        billed,
-        step,
+        _ONE,
+        _ONE,
+        None,
         excl,
         excl * component.vat_factor,
     )
 
 
 def _flat_fees(
-    plan: TariffPlan, session: Session, charging: list[Usage], reserved: list[Usage], pieces: list[Piece]
+    plan: TariffPlan, session: SessionContext, charging: list[Usage], reserved: list[Usage], pieces: list[Piece]
 ) -> dict[int, list[Component]]:
-    """FLAT fees, once per session: the FLAT of the first element active at the session start (and at the
-    reservation start for reservation fees), put on the first piece of that part of the session."""
+    """FLAT fees, once per session (mod_tariffs_tariffdimensiontype_enum FLAT; digest 4.7): the FLAT of the first
+    element active at the start of the charging session, evaluated with no energy yet and the first period's
+    current and power, and likewise at the reservation start for the reservation (or expiry) fee. Each goes
+    on the first piece of its part of the session; a reservation that expired pays no charging start fee."""
     fees: dict[int, list[Component]] = {}
     clock, fo = session.clock, session.first_occurrence
 
@@ -235,6 +250,8 @@ def price_cdr(
     """Price a CDR (the eMSP's invoice check) with `tariff` or, when None, the tariff its periods name among
     its own `tariffs` (or its only tariff). A CDR has no time zone: pass the Location's."""
     chosen = tariff or tariff_of(cdr.charging_periods, cdr.tariffs or [])
+    if chosen.currency.upper() != cdr.currency.upper():
+        raise PricingError(f"tariff {chosen.id} is in {chosen.currency}, the CDR in {cdr.currency}")
     return price_periods(
         chosen,
         cdr.charging_periods,

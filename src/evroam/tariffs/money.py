@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 __all__ = ["DEFAULT_MINOR_UNITS", "amounts_agree", "minor_unit", "minor_units", "round_money"]
 
@@ -21,6 +21,8 @@ _MINOR_UNITS: dict[str, int] = {
 }
 DEFAULT_MINOR_UNITS = 2
 _QUANTA: dict[int, Decimal] = {n: Decimal(1).scaleb(-n) for n in range(5)}
+_NOISE = Decimal("1e-12")
+_WIDE = Context(prec=60)
 
 
 def minor_units(currency: str) -> int:
@@ -40,8 +42,13 @@ def round_money(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -
     The engine computes every amount unrounded and rounds each final total once, half up (commercial
     rounding) unless the PricingOptions say otherwise. Totals are rounded independently, so rounded parts
     need not add up to the rounded total; the breakdown keeps the unrounded values.
+
+    Volumes shared between split periods (a third of an hour...) leave noise in the last of Decimal's 28
+    digits, e.g. 1.4999...9 for 1.50; it is dropped first (to 12 decimals) so that it can never decide
+    which way a total rounds.
     """
-    return amount.quantize(_QUANTA[minor_units(currency)], rounding=rounding)
+    settled = amount.quantize(_NOISE, rounding=ROUND_HALF_EVEN, context=_WIDE)
+    return settled.quantize(_QUANTA[minor_units(currency)], rounding=rounding, context=_WIDE)
 
 
 def amounts_agree(stated: Decimal, computed: Decimal, unrounded: Decimal, currency: str) -> bool:

@@ -9,10 +9,23 @@ from itertools import pairwise
 from evroam.modules.cdrs.models import CdrDimensionType, ChargingPeriod
 from evroam.tariffs.clock import HOUR, ZoneClock, to_us
 from evroam.tariffs.errors import PricingError
-from evroam.tariffs.plan import ENERGY, PARKING, RESERVED, TIME, Component, TariffPlan, Triggers
+from evroam.tariffs.plan import (
+    CLOCK,
+    DURATION,
+    ENERGY,
+    KWH,
+    PARKED,
+    PARKING,
+    RESERVED,
+    RESERVED_DURATION,
+    TIME,
+    Component,
+    TariffPlan,
+    Triggers,
+)
 from evroam.tariffs.restrictions import Point
 
-__all__ = ["Piece", "Session", "Usage", "read_periods", "split"]
+__all__ = ["Piece", "SessionContext", "Usage", "read_periods", "split"]
 
 _ZERO = Decimal(0)
 _HOUR = Decimal(HOUR)
@@ -64,27 +77,30 @@ class Usage:
 
 
 def _currents(values: dict[CdrDimensionType, Decimal], volumes: list[Decimal]) -> Currents:
+    # (min_current, max_current, min_power, max_power) checks: each bound, else the average, else the other
+    # bound; with no power measured at all, the energy over the charging time.
     get = values.get
-    average = volumes[ENERGY] / volumes[TIME] if volumes[TIME] > 0 else _ZERO
-    power, current = get(_T.POWER), get(_T.CURRENT)
-    low_power, high_power = get(_T.MIN_POWER), get(_T.MAX_POWER)
-    low_current, high_current = get(_T.MIN_CURRENT), get(_T.MAX_CURRENT)
+    low_current, current, high_current = get(_T.MIN_CURRENT), get(_T.CURRENT), get(_T.MAX_CURRENT)
+    low_power, power, high_power = get(_T.MIN_POWER), get(_T.POWER), get(_T.MAX_POWER)
+    if current is None:
+        current = low_current if low_current is not None else high_current if high_current is not None else _ZERO
+    if power is None:
+        power = low_power if low_power is not None else high_power
+        if power is None:
+            power = volumes[ENERGY] / volumes[TIME] if volumes[TIME] > 0 else _ZERO
     return (
-        _first(low_current, current, high_current, _ZERO),
-        _first(high_current, current, low_current, _ZERO),
-        _first(low_power, power, high_power, average),
-        _first(high_power, power, low_power, average),
+        low_current if low_current is not None else current,
+        high_current if high_current is not None else current,
+        low_power if low_power is not None else power,
+        high_power if high_power is not None else power,
     )
 
 
-def _first(a: Decimal | None, b: Decimal | None, c: Decimal | None, default: Decimal) -> Decimal:
-    return a if a is not None else b if b is not None else c if c is not None else default
-
-
-class Session:
+class SessionContext:
     """What splitting needs to know about the whole session."""
 
     __slots__ = (
+        "all_kinds",
         "candidates",
         "charge_start",
         "clock",
@@ -109,6 +125,7 @@ class Session:
         self.expired, self.first_occurrence = expired, first_occurrence
         self.candidates = plan.expired_candidates if expired else plan.candidates
         self.triggers = plan.expired_triggers if expired else plan.triggers
+        self.all_kinds = plan.expired_all_kinds if expired else plan.all_kinds
 
 
 class Piece:
@@ -146,54 +163,69 @@ def read_periods(
     return usages
 
 
-def split(usage: Usage, session: Session) -> list[Piece]:
+def split(usage: Usage, session: SessionContext) -> list[Piece]:
     """Cut a period wherever another element becomes active for one of its dimensions.
 
     OCPI 2.2.1 mod_cdrs_charging_period: a new period starts at every moment relevant to the cost. Cut
     points come from time-of-day, date and day-of-week boundaries in local time (DST included), session
-    duration thresholds, and kWh thresholds with energy interpolated linearly over the period. Each stretch
-    between cut points is evaluated at its middle, where no restriction is on its edge, and neighbours with
-    the same components are merged again.
+    duration thresholds, and kWh thresholds with energy interpolated linearly over the period. The stretch
+    after a cut is evaluated at its middle, where no restriction is on its edge, unless no element up to the
+    active one looks at that kind of cut; neighbours with the same components stay one piece.
     """
     triggers = session.triggers[usage.mask]
     begin, finish = usage.start, usage.end
     length = finish - begin
-    cuts: list[int] = []
+    cuts: dict[int, int] = {}  # position (microseconds into the period) -> kinds of cut there
+    # Cut positions are whole microseconds; at a kWh (or parking-time) threshold the volume shared out is
+    # the threshold itself, not the interpolation at the rounded position.
+    exact: dict[int, tuple[int, Decimal]] = {}
     if length > 0:
         if triggers.uses_clock:
-            cuts = [t - begin for t in session.clock.boundaries(begin, finish, triggers.walls)]
+            for instant in session.clock.boundaries(begin, finish, triggers.walls):
+                cuts[instant - begin] = CLOCK
         for threshold in triggers.durations:
-            cuts.append(session.charge_start + threshold - begin)
+            at = session.charge_start + threshold - begin
+            cuts[at] = cuts.get(at, 0) | DURATION
         for threshold in triggers.reservation_durations:
-            cuts.append(session.reservation_start + threshold - begin)
+            at = session.reservation_start + threshold - begin
+            cuts[at] = cuts.get(at, 0) | RESERVED_DURATION
         parking, energy = usage.volumes[PARKING], usage.volumes[ENERGY]
         if triggers.parking_durations and parking > 0:
             before, hours = usage.parking_before * _HOUR, parking * _HOUR
-            cuts.extend([int((t - before) / hours * length) for t in triggers.parking_durations])
+            for threshold in triggers.parking_durations:
+                at = int((threshold - before) / hours * length)
+                cuts[at] = cuts.get(at, 0) | PARKED
+                exact[at] = (PARKING, threshold / _HOUR - usage.parking_before)
         if triggers.kwhs and energy > 0:
             before = usage.energy_before
-            cuts.extend([int((k - before) / energy * length) for k in triggers.kwhs])
-        if cuts:
-            cuts = sorted({c for c in cuts if 0 < c < length})
-    if not cuts:
-        return [Piece(usage, begin, finish, _picks(usage, session, triggers, 0, length, length))]
-    pieces: list[Piece] = []
-    a = 0
-    for b in (*cuts, length):
-        picks = _picks(usage, session, triggers, a, b, length)
-        if pieces and pieces[-1].picks == picks:
-            pieces[-1].end = begin + b
-        else:
-            pieces.append(Piece(usage, begin + a, begin + b, picks))
-        a = b
+            for kwh in triggers.kwhs:
+                at = int((kwh - before) / energy * length)
+                cuts[at] = cuts.get(at, 0) | KWH
+                exact[at] = (ENERGY, kwh - before)
+    positions = sorted(c for c in cuts if 0 < c < length) if cuts else ()
+    if not positions:
+        picks, _ = _picks(usage, session, triggers, 0, length, length)
+        return [Piece(usage, begin, finish, picks)]
+    picks, relevant = _picks(usage, session, triggers, 0, positions[0], length)
+    pieces = [Piece(usage, begin, begin + positions[0], picks)]
+    for n, a in enumerate(positions):
+        b = positions[n + 1] if n + 1 < len(positions) else length
+        if cuts[a] & relevant:
+            found, relevant = _picks(usage, session, triggers, a, b, length)
+            if found != picks:
+                picks = found
+                pieces.append(Piece(usage, begin + a, begin + b, picks))
+                continue
+        pieces[-1].end = begin + b
     if len(pieces) > 1:
-        _apportion(usage, pieces)
+        _apportion(usage, pieces, exact)
     return pieces
 
 
 def _picks(
-    usage: Usage, session: Session, triggers: Triggers, a: int, b: int, length: int
-) -> tuple[Component | None, ...]:
+    usage: Usage, session: SessionContext, triggers: Triggers, a: int, b: int, length: int
+) -> tuple[tuple[Component | None, ...], int]:
+    """The active component per dimension in the middle of [a, b), and the cut kinds that could change them."""
     plan, mask = session.plan, usage.mask
     instant = usage.start + (a + b) // 2
     energy = usage.energy_before
@@ -206,33 +238,47 @@ def _picks(
         clock = session.clock
         wall = clock.wall(instant, True) if session.first_occurrence else instant + clock.offset(instant)
     point = Point(wall, energy, usage.currents)
-    candidates = session.candidates
+    candidates, every = session.candidates, session.all_kinds
     duration = instant - session.charge_start
     pick = plan.pick
-    e = pick(candidates[ENERGY], point, duration) if mask & 1 else None
-    t = pick(candidates[TIME], point, duration) if mask & 2 else None
-    p = r = None
+    e = t = p = r = None
+    kinds = 0
+    if mask & 1:
+        e = pick(candidates[ENERGY], point, duration)
+        kinds |= every[ENERGY] if e is None else e.kinds_upto
+    if mask & 2:
+        t = pick(candidates[TIME], point, duration)
+        kinds |= every[TIME] if t is None else t.kinds_upto
     if mask & 4:
         parked = duration
         if not plan.parking_by_session:
             so_far = usage.parking_before + usage.volumes[PARKING] * (a + b) / (2 * length or 1)
             parked = int(so_far * _HOUR)
         p = pick(candidates[PARKING], point, parked)
+        kinds |= every[PARKING] if p is None else p.kinds_upto
     if mask & 8:
         r = pick(candidates[RESERVED], point, instant - session.reservation_start)
-    return (e, t, p, r)
+        kinds |= every[RESERVED] if r is None else r.kinds_upto
+    return (e, t, p, r), kinds
 
 
-def _apportion(usage: Usage, pieces: list[Piece]) -> None:
-    # Volumes are shared in proportion to time (energy: linear interpolation); the last piece takes the
-    # remainder so the pieces add up to the period exactly.
+def _apportion(usage: Usage, pieces: list[Piece], exact: dict[int, tuple[int, Decimal]]) -> None:
+    # Volumes are shared in proportion to time (energy: linear interpolation), except that a piece ending at
+    # a threshold cut ends exactly at the threshold; the last piece takes the remainder so that the pieces
+    # add up to the period exactly.
     length = Decimal(usage.end - usage.start)
-    remaining = list(usage.volumes)
-    before = usage.energy_before
+    volumes = usage.volumes
+    done = [_ZERO, _ZERO, _ZERO, _ZERO]  # volume up to the current piece's start
     for piece in pieces[:-1]:
-        share = Decimal(piece.end - piece.start) / length
-        piece.volumes = [v * share for v in usage.volumes]
-        piece.energy_before = before
-        before += piece.volumes[ENERGY]
-        remaining = [r - v for r, v in zip(remaining, piece.volumes, strict=True)]
-    pieces[-1].volumes, pieces[-1].energy_before = remaining, before
+        cut = piece.end - usage.start
+        share = Decimal(cut) / length
+        upto = [v * share if v else v for v in volumes]
+        snapped = exact.get(cut)
+        if snapped is not None:
+            upto[snapped[0]] = snapped[1]
+        piece.volumes = [u - d for u, d in zip(upto, done, strict=True)]
+        piece.energy_before = usage.energy_before + done[ENERGY]
+        done = upto
+    last = pieces[-1]
+    last.volumes = [v - d for v, d in zip(volumes, done, strict=True)]
+    last.energy_before = usage.energy_before + done[ENERGY]

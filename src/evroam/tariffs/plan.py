@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from copy import copy
 from decimal import Decimal
 from typing import NamedTuple
 
-from evroam.modules.tariffs.models import ReservationRestrictionType, Tariff, TariffDimensionType
+from evroam.modules.tariffs.models import ReservationRestrictionType, Tariff, TariffDimensionType, TaxIncluded
 from evroam.tariffs.breakdown import CostCategory
+from evroam.tariffs.errors import PricingError
 from evroam.tariffs.options import ExpiredReservationFlat, ParkingDuration, PricingOptions, WrappedWindowDay
 from evroam.tariffs.restrictions import Conditions, Point
 
-__all__ = ["ENERGY", "PARKING", "RESERVED", "TIME", "Component", "TariffPlan", "Triggers", "plan_for"]
+__all__ = [
+    "CLOCK",
+    "DURATION",
+    "ENERGY",
+    "KWH",
+    "PARKED",
+    "PARKING",
+    "RESERVED",
+    "RESERVED_DURATION",
+    "TIME",
+    "Component",
+    "TariffPlan",
+    "Triggers",
+    "plan_for",
+]
 
 # Dimensions priced per period, as indexes into per-dimension tuples. RESERVED is TIME under a reservation
 # restriction: the reservation's duration (mod_tariffs_tariffrestrictions_class `reservation`).
 ENERGY, TIME, PARKING, RESERVED = 0, 1, 2, 3
 _DIMENSIONS = (TariffDimensionType.ENERGY, TariffDimensionType.TIME, TariffDimensionType.PARKING_TIME)
+# Kinds of cut point (bits): what a restriction looks at that can change within a period.
+CLOCK, DURATION, KWH, PARKED, RESERVED_DURATION = 1, 2, 4, 8, 16
 _HUNDRED = Decimal(100)
 _ONE = Decimal(1)
 
@@ -30,6 +48,7 @@ class Component:
         "conditions",
         "dimension",
         "element_index",
+        "kinds_upto",
         "price",
         "step_size",
         "tariff_id",
@@ -55,6 +74,9 @@ class Component:
         self.vat_factor = _ONE + vat / _HUNDRED if vat is not None else _ONE
         self.conditions, self.category = conditions, category
         self.always = conditions.always
+        # The cut kinds of this component's element and of every element before it in its candidate list:
+        # while this component is the active one, only cuts of these kinds can change that.
+        self.kinds_upto = 0
 
 
 class Triggers(NamedTuple):
@@ -77,11 +99,37 @@ def _reachable(candidates: list[Component]) -> tuple[Component, ...]:
     return tuple(candidates)
 
 
+def _category(dimension: TariffDimensionType, reservation: bool, types: set[TariffDimensionType]) -> CostCategory:
+    """The CDR total a component adds to (mod_cdrs_cdr_object): reservation elements to
+    total_reservation_cost and a FLAT whose element otherwise holds only PARKING_TIME to total_parking_cost
+    (both "including fixed price components"); other FLATs to total_fixed_cost ("except fixed price components
+    of parking and reservation")."""
+    if reservation:
+        return CostCategory.RESERVATION
+    if dimension is TariffDimensionType.FLAT:
+        parking_only = types == {TariffDimensionType.FLAT, TariffDimensionType.PARKING_TIME}
+        return CostCategory.PARKING if parking_only else CostCategory.FIXED
+    return (CostCategory.ENERGY, CostCategory.TIME, CostCategory.PARKING)[_DIMENSIONS.index(dimension)]
+
+
+def _mark(candidates: tuple[Component, ...], duration_kind: int) -> int:
+    kinds = 0
+    for component in candidates:
+        c = component.conditions
+        kinds |= (CLOCK if c.uses_clock else 0) | (duration_kind if c.durations else 0) | (KWH if c.kwhs else 0)
+        component.kinds_upto = kinds
+    return kinds
+
+
 class TariffPlan:
     """Per dimension, the components that can apply, in element order (OCPI 2.3.0 mod_tariffs_tariff_object:
     "the first Tariff Element with a Price Component for that dimension ... with matching restrictions")."""
 
     def __init__(self, tariff: Tariff, options: PricingOptions) -> None:
+        if tariff.tax_included is TaxIncluded.YES:
+            # 2.3.0 mod_tariffs_pricecomponent_class: price "is including or excluding taxes according to the
+            # tax_included field"; every rule here reads price as excluding VAT (2.2.1), so refuse, not guess.
+            raise PricingError(f"tariff {tariff.id} states prices including taxes (tax_included YES): not supported")
         self.tariff = tariff
         self.id = tariff.id
         self.currency = tariff.currency
@@ -102,20 +150,7 @@ class TariffPlan:
                 if pc.type in seen:  # one component per dimension and element: the first counts
                     continue
                 seen.add(pc.type)
-                if pc.type is TariffDimensionType.FLAT:
-                    category = (
-                        CostCategory.RESERVATION
-                        if kind is not None
-                        else CostCategory.PARKING
-                        if types == {TariffDimensionType.FLAT, TariffDimensionType.PARKING_TIME}
-                        else CostCategory.FIXED
-                    )
-                elif kind is not None:
-                    category = CostCategory.RESERVATION
-                else:
-                    category = (CostCategory.ENERGY, CostCategory.TIME, CostCategory.PARKING)[
-                        _DIMENSIONS.index(pc.type)
-                    ]
+                category = _category(pc.type, kind is not None, types)
                 component = Component(
                     tariff.id, e_index, c_index, pc.type, pc.price, pc.vat, pc.step_size, conditions, category
                 )
@@ -136,17 +171,15 @@ class TariffPlan:
         self.expiry_flat_only = _reachable(expiry_flat)
         self.add_expiry_fee = options.expired_reservation_flat is ExpiredReservationFlat.ADD
         self.candidates = (*(_reachable(c) for c in normal), _reachable(reserved))
-        self.expired_candidates = (*self.candidates[:3], _reachable(expiry + reserved))
-        every = (
-            *self.flat,
-            *self.reservation_flat,
-            *self.expired_flat,
-            *self.candidates[3],
-            *self.expired_candidates[3],
-        )
-        every += tuple(c for group in self.candidates[:3] for c in group)
+        # Copies: a RESERVATION component has another position (and kinds_upto) in the expired list.
+        self.expired_candidates = (*self.candidates[:3], _reachable(expiry + [copy(c) for c in reserved]))
+        parked = DURATION if options.parking_duration is ParkingDuration.SESSION else PARKED
+        duration_kinds = (DURATION, DURATION, parked, RESERVED_DURATION)
+        self.all_kinds = tuple(_mark(group, kind) for group, kind in zip(self.candidates, duration_kinds, strict=True))
+        self.expired_all_kinds = (*self.all_kinds[:3], _mark(self.expired_candidates[3], RESERVED_DURATION))
+        groups = (self.flat, self.reservation_flat, self.expired_flat, *self.candidates, self.expired_candidates[3])
         # Whether any reachable element looks at current or power (otherwise periods skip reading them).
-        self.electric = any(c.conditions.electric for c in every)
+        self.electric = any(c.conditions.electric for group in groups for c in group)
         components = [pc for element in tariff.elements for pc in element.price_components]
         self.vat_unknown = all(pc.vat is None for pc in components)
         self.min_price, self.max_price = tariff.min_price, tariff.max_price

@@ -79,7 +79,7 @@ class Conditions:
                 # "If end_time < start_time then the period wraps around to the next day"; equal start and end
                 # (other than 00:00-00:00) is read as a whole day starting at start_time.
                 self.tod_start, self.tod_end, self.wraps = start, end, end <= start
-                walls.update(w for w in (start, end) if w != DAY)
+                walls.update((start, end % DAY))  # an end at 24:00 is the next midnight
         self.days = frozenset(_WEEKDAYS[d] for d in r.day_of_week) if r.day_of_week else None
         # start_date inclusive, end_date exclusive, both local dates.
         self.date_start = _day_number(r.start_date) if r.start_date is not None else None

@@ -14,6 +14,7 @@ __all__ = ["StepExtra", "round_up", "step_extras"]
 
 _WH_PER_KWH = Decimal(1000)
 _S_PER_HOUR = Decimal(3600)
+_MICRO = Decimal("0.000001")
 _ENERGY_ONLY = (TariffDimensionType.ENERGY,)
 _TIME_ONLY = (TariffDimensionType.TIME,)
 _PARKING_ONLY = (TariffDimensionType.PARKING_TIME,)
@@ -77,7 +78,9 @@ def _extra(
     per_unit: Decimal,
     rounded: tuple[TariffDimensionType, ...],
 ) -> StepExtra:
-    consumed = total * per_unit
+    # Measured in micro-units (microseconds, microwatt-hours): anything finer is arithmetic noise from
+    # sharing volumes between split periods, and must never push a total over a step boundary.
+    consumed = (total * per_unit).quantize(_MICRO)
     billed = round_up(consumed, component.step_size)
     return StepExtra(
         dim, (billed - consumed) / per_unit, StepAdjustment(component.step_size, unit, consumed, billed, rounded)
