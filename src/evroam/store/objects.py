@@ -6,7 +6,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select, text, true, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -17,6 +31,14 @@ __all__ = ["ObjectTable"]
 
 _KEY_COLUMNS = (objects.c.country_code, objects.c.party_id, objects.c.object_id, objects.c.object_type)
 _CHUNK = 400  # keys per IN (...) lookup; well below every backend's bound-parameter limit
+_KEYS = ("module", "country_code", "party_id", "object_id", "object_type")
+_FIELDS = ("last_updated", "holder_country_code", "holder_party_id", "published", "data")
+# One UPDATE executed for many rows at once (executemany), keyed like the unique index.
+_UPDATE_BY_KEY = (
+    update(objects)
+    .where(*(objects.c[name] == bindparam(f"b_{name}") for name in _KEYS))
+    .values({name: bindparam(f"b_{name}") for name in _FIELDS})
+)
 
 
 def _norm(key: ObjectKey) -> tuple[str, str, str, str]:
@@ -126,9 +148,11 @@ class ObjectTable:
                 stored[(row.country_code, row.party_id, row.object_id, row.object_type)] = row.last_updated
         outcomes: list[PutOutcome] = []
         new: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # inserted at the end, in order
+        changed: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # updated at the end, in one statement
         for obj in objs:
             norm = _norm(obj.key)
-            latest = new[norm]["last_updated"] if norm in new else stored.get(norm)
+            pending = new.get(norm) or changed.get(norm)
+            latest = pending["last_updated"] if pending is not None else stored.get(norm)
             if latest is None:
                 new[norm] = _values(module, obj)
                 outcomes.append(PutOutcome.CREATED)
@@ -136,13 +160,13 @@ class ObjectTable:
                 outcomes.append(PutOutcome.EXISTS)
             elif obj.last_updated < latest:
                 outcomes.append(PutOutcome.STALE)
-            elif norm in new:
-                new[norm] = _values(module, obj)
-                outcomes.append(PutOutcome.UPDATED)
             else:
-                await conn.execute(update(objects).where(_where_key(module, obj.key)).values(_values(module, obj)))
-                stored[norm] = obj.last_updated
+                (new if norm in new else changed)[norm] = _values(module, obj)
                 outcomes.append(PutOutcome.UPDATED)
+        if changed:
+            await conn.execute(
+                _UPDATE_BY_KEY, [{f"b_{k}": v for k, v in values.items()} for values in changed.values()]
+            )
         if new:
             rows = list(new.values())
             if self._locking and len(rows) > 1:
