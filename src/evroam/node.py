@@ -10,8 +10,9 @@ from evroam.client import OcpiClient, UrlPolicy
 from evroam.config import Settings
 from evroam.modules.credentials.models import CredentialsRole
 from evroam.modules.versions.models import Endpoint, Version, VersionDetails
+from evroam.parties.auth import Authenticator
 from evroam.store import open_store
-from evroam.store.interface import NodeIdentity, PartyRecord, Store
+from evroam.store.interface import CredentialsTokenRecord, NodeIdentity, PartyRecord, Peer, Store
 from evroam.types import BusinessDetails, InterfaceRole, ModuleID, utcnow
 
 __all__ = ["SUPPORTED_VERSIONS", "Node", "NodeConfigError"]
@@ -34,6 +35,28 @@ class Node:
     base_url: str
     parties: tuple[PartyRecord, ...]
     mounted: list[tuple[ModuleID, InterfaceRole]] = field(default_factory=list)
+    auth: Authenticator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.auth = Authenticator(self.store)
+
+    async def save_peer(
+        self,
+        peer: Peer,
+        *,
+        add_tokens: tuple[CredentialsTokenRecord, ...] = (),
+        revoke_token_hashes: tuple[str, ...] = (),
+        revoke_all_tokens: bool = False,
+    ) -> None:
+        """`Store.save_peer`, and no cached caller outlives the change."""
+        await self.store.save_peer(
+            peer, add_tokens=add_tokens, revoke_token_hashes=revoke_token_hashes, revoke_all_tokens=revoke_all_tokens
+        )
+        self.auth.forget()
+
+    async def delete_peer(self, peer_id: str) -> None:
+        await self.store.delete_peer(peer_id)
+        self.auth.forget()
 
     @classmethod
     async def open(

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from evroam.errors import UnauthorizedError
-from evroam.store.interface import Peer, PeerStatus, Store, TokenKind
+from evroam.store.interface import CredentialsTokenRecord, Peer, PeerStatus, Store, TokenKind
 from evroam.transport.auth import hash_token, token_candidates, tokens_equal
 
 if TYPE_CHECKING:
     from evroam.node import Node
 
-__all__ = ["Caller", "authenticate", "node_of", "peer_caller", "registration_caller"]
+__all__ = ["Authenticator", "Caller", "node_of", "peer_caller", "registration_caller"]
+
+_MAX_CACHED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,30 +33,61 @@ class Caller:
         return self.peer.status == PeerStatus.REGISTERED and self.kind == TokenKind.ACTIVE
 
 
-async def authenticate(store: Store, header: str | None, *, registration_allowed: bool) -> Caller:
-    """Resolve the header to a caller.
+class Authenticator:
+    """Resolves `Authorization` headers to callers, remembering recent answers for a moment.
 
-    OCPI 2.2.1 transport_and_format_authorization_header: a missing or unknown token is 401, and
-    CREDENTIALS_TOKEN_A is accepted only on versions, version details and credentials
-    (`registration_allowed`). The token is never logged.
+    Every request needs its caller, so a short-lived cache saves two lookups per request. Peer changes
+    made by this process clear it at once (`forget`); a revocation by another process (a command run
+    against the same database) takes effect within `ttl` seconds. Unknown tokens are never cached.
     """
-    candidates = token_candidates(header)
-    if not candidates:
-        raise UnauthorizedError("missing credentials token: send 'Authorization: Token <base64 token>'")
-    for candidate in candidates:
-        digest = hash_token(candidate)
-        record = await store.find_token(digest)
+
+    def __init__(self, store: Store, ttl: float = 2.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._known: dict[str, tuple[float, CredentialsTokenRecord, Peer]] = {}
+
+    def forget(self) -> None:
+        self._known.clear()
+
+    async def caller(self, header: str | None, *, registration_allowed: bool) -> Caller:
+        """Resolve the header to a caller.
+
+        OCPI 2.2.1 transport_and_format_authorization_header: a missing or unknown token is 401, and
+        CREDENTIALS_TOKEN_A is accepted only on versions, version details and credentials
+        (`registration_allowed`). The token is never logged.
+        """
+        candidates = token_candidates(header)
+        if not candidates:
+            raise UnauthorizedError("missing credentials token: send 'Authorization: Token <base64 token>'")
+        for candidate in candidates:
+            found = await self._lookup(hash_token(candidate))
+            if found is None:
+                continue
+            record, peer = found
+            if record.kind == TokenKind.REGISTRATION and not registration_allowed:
+                raise UnauthorizedError(
+                    "this token is only valid for versions and credentials until registration completes"
+                )
+            return Caller(peer, record.kind, candidate)
+        raise UnauthorizedError("unknown credentials token")
+
+    async def _lookup(self, digest: str) -> tuple[CredentialsTokenRecord, Peer] | None:
+        now = time.monotonic()
+        cached = self._known.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2]
+        record = await self.store.find_token(digest)
         if record is None or not tokens_equal(record.token_hash, digest):
-            continue
-        peer = await store.get_peer(record.peer_id)
+            self._known.pop(digest, None)
+            return None
+        peer = await self.store.get_peer(record.peer_id)
         if peer is None or peer.status == PeerStatus.UNREGISTERED:
-            continue
-        if record.kind == TokenKind.REGISTRATION and not registration_allowed:
-            raise UnauthorizedError(
-                "this token is only valid for versions and credentials until registration completes"
-            )
-        return Caller(peer, record.kind, candidate)
-    raise UnauthorizedError("unknown credentials token")
+            self._known.pop(digest, None)
+            return None
+        if len(self._known) > _MAX_CACHED:
+            self._known.clear()
+        self._known[digest] = (now + self.ttl, record, peer)
+        return record, peer
 
 
 def node_of(request: Request) -> Node:
@@ -64,9 +98,9 @@ def node_of(request: Request) -> Node:
 
 async def registration_caller(request: Request) -> Caller:
     """Dependency for versions and credentials: token A (or B during our own handshake) is accepted."""
-    return await authenticate(node_of(request).store, request.headers.get("authorization"), registration_allowed=True)
+    return await node_of(request).auth.caller(request.headers.get("authorization"), registration_allowed=True)
 
 
 async def peer_caller(request: Request) -> Caller:
     """Dependency for functional modules: only the token of a registered peer is accepted."""
-    return await authenticate(node_of(request).store, request.headers.get("authorization"), registration_allowed=False)
+    return await node_of(request).auth.caller(request.headers.get("authorization"), registration_allowed=False)

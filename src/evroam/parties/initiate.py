@@ -32,7 +32,7 @@ async def issue_registration_token(node: Node, name: str = "") -> tuple[Peer, st
     token_a = generate_token()
     peer = new_peer(name, PeerStatus.PENDING)
     record = CredentialsTokenRecord(hash_token(token_a), peer.id, TokenKind.REGISTRATION, utcnow())
-    await node.store.save_peer(peer, add_tokens=(record,))
+    await node.save_peer(peer, add_tokens=(record,))
     return peer, token_a
 
 
@@ -85,7 +85,7 @@ async def register_with(node: Node, versions_url: str, token_a: str, name: str =
     )
     # The peer calls our versions endpoint with token B before answering, so B must work already.
     pending = CredentialsTokenRecord(hash_token(token_b), peer.id, TokenKind.REGISTRATION, utcnow())
-    await node.store.save_peer(peer, add_tokens=(pending,))
+    await node.save_peer(peer, add_tokens=(pending,))
     try:
         reply = await node.client.request(
             "POST",
@@ -96,10 +96,10 @@ async def register_with(node: Node, versions_url: str, token_a: str, name: str =
         )
         theirs = _their_credentials(reply.data, credentials_url.url)
     except PeerRequestError as exc:
-        await node.store.delete_peer(peer.id)
+        await node.delete_peer(peer.id)
         raise HandshakeError(f"registration refused: {_hint(exc, node)}") from None
     except BaseException:
-        await node.store.delete_peer(peer.id)
+        await node.delete_peer(peer.id)
         raise
     peer = dataclasses.replace(
         peer,
@@ -111,7 +111,7 @@ async def register_with(node: Node, versions_url: str, token_a: str, name: str =
         updated_at=utcnow(),
     )
     active = dataclasses.replace(pending, kind=TokenKind.ACTIVE)
-    await node.store.save_peer(peer, add_tokens=(active,), revoke_all_tokens=True)
+    await node.save_peer(peer, add_tokens=(active,), revoke_all_tokens=True)
     log.info("registered with peer %s (%s) on %s", peer.id, peer.name, peer.version)
     return peer
 
@@ -131,7 +131,7 @@ async def update_with(node: Node, peer: Peer) -> Peer:
     assert credentials_url is not None
     token_b = generate_token()
     fresh = CredentialsTokenRecord(hash_token(token_b), peer.id, TokenKind.ACTIVE, utcnow())
-    await node.store.save_peer(peer, add_tokens=(fresh,))
+    await node.save_peer(peer, add_tokens=(fresh,))
     try:
         reply = await node.client.request(
             "PUT",
@@ -142,7 +142,7 @@ async def update_with(node: Node, peer: Peer) -> Peer:
         )
         theirs = _their_credentials(reply.data, credentials_url.url)
     except PeerRequestError as exc:
-        await node.store.save_peer(peer, revoke_token_hashes=(fresh.token_hash,))
+        await node.save_peer(peer, revoke_token_hashes=(fresh.token_hash,))
         raise HandshakeError(f"update refused: {_hint(exc, node)}") from None
     updated = dataclasses.replace(
         peer,
@@ -153,7 +153,7 @@ async def update_with(node: Node, peer: Peer) -> Peer:
         versions_url=theirs.url,
         updated_at=utcnow(),
     )
-    await node.store.save_peer(updated, add_tokens=(fresh,), revoke_all_tokens=True)
+    await node.save_peer(updated, add_tokens=(fresh,), revoke_all_tokens=True)
     log.info("updated credentials with peer %s (%s)", peer.id, found.version)
     return updated
 
@@ -175,5 +175,5 @@ async def unregister_from(node: Node, peer: Peer, *, force: bool = False) -> Pee
             ) from None
         log.warning("peer %s was not told about the unregistration: %s", peer.id, exc.message)
     gone = dataclasses.replace(peer, status=PeerStatus.UNREGISTERED, token_out=None, updated_at=utcnow())
-    await node.store.save_peer(gone, revoke_all_tokens=True)
+    await node.save_peer(gone, revoke_all_tokens=True)
     return gone

@@ -106,7 +106,7 @@ async def serve_register(node: Node, caller: Caller, creds: Credentials, version
         updated_at=utcnow(),
     )
     # Token A stops working the moment token C exists (credentials_registration step 6).
-    await node.store.save_peer(peer, add_tokens=(_issued(peer.id, token_c),), revoke_all_tokens=True)
+    await node.save_peer(peer, add_tokens=(_issued(peer.id, token_c),), revoke_all_tokens=True)
     log.info("peer %s (%s) registered on %s", peer.id, peer_name(creds), found.version)
     return own_credentials(node, token_c)
 
@@ -127,9 +127,7 @@ async def serve_update(node: Node, caller: Caller, creds: Credentials, version: 
         token_out=creds.token,
         updated_at=utcnow(),
     )
-    await node.store.save_peer(
-        peer, add_tokens=(_issued(peer.id, token_c),), revoke_token_hashes=(hash_token(caller.token),)
-    )
+    await node.save_peer(peer, add_tokens=(_issued(peer.id, token_c),), revoke_token_hashes=(hash_token(caller.token),))
     log.info("peer %s updated its credentials (%s)", peer.id, found.version)
     return own_credentials(node, token_c)
 
@@ -139,5 +137,5 @@ async def serve_unregister(node: Node, caller: Caller) -> None:
     if not caller.registered:
         raise MethodNotAllowedError("not registered: nothing to unregister")
     peer = dataclasses.replace(caller.peer, status=PeerStatus.UNREGISTERED, token_out=None, updated_at=utcnow())
-    await node.store.save_peer(peer, revoke_all_tokens=True)
+    await node.save_peer(peer, revoke_all_tokens=True)
     log.info("peer %s unregistered", peer.id)
