@@ -84,10 +84,11 @@ def _from_row(row: Any) -> StoredObject:
 
 
 def _pairs(column_a: Any, column_b: Any, pairs: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
-    wanted = [(a.upper(), b.upper()) for a, b in pairs]
+    wanted = list(dict.fromkeys((a.upper(), b.upper()) for a, b in pairs))
     if not wanted:
         return false()
-    return tuple_(column_a, column_b).in_(wanted)
+    # Plain equalities (rather than a row-value IN) let SQLite's planner use the owner index.
+    return or_(*(and_(column_a == a, column_b == b) for a, b in wanted))
 
 
 async def _in_lock_order(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -57,7 +57,11 @@ def create_engine(database_url: str, *, connect_args: Mapping[str, Any] | None =
         _configure_sqlite(engine)
         return engine
     # A long-running server outlives PostgreSQL connections (restarts, idle timeouts).
-    return create_async_engine(url, connect_args=dict(connect_args or {}), pool_pre_ping=True)
+    # A pool as large as the concurrency a node serves, so busy moments reuse connections instead of
+    # opening and closing them.
+    return create_async_engine(
+        url, connect_args=dict(connect_args or {}), pool_pre_ping=True, pool_size=10, max_overflow=20
+    )
 
 
 def _ensure_sqlite_parent_dir(url: URL) -> None:

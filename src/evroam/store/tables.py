@@ -143,6 +143,8 @@ objects = Table(
     Index(None, "module", "country_code", "party_id", "object_id", "object_type", unique=True),
     Index(None, "module", "last_updated"),
     Index(None, "module", "holder_country_code", "holder_party_id"),
+    # A Sender list page: one owner's (published) objects in stored order, without sorting the table.
+    Index(None, "module", "country_code", "party_id", "published", "seq"),
 )
 
 # Per peer and module: where the last successful pull started, so the next one asks only for changes.
