@@ -56,6 +56,7 @@ class Options:
     tool: str = "auto"  # auto | wrk | python
     json_out: Path | None = None
     keep: bool = False
+    wait_idle: float = 0.0
     quick: bool = False
 
     @property
@@ -79,6 +80,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default=d.tool, help="load generator")
     parser.add_argument("--json", type=Path, dest="json_out", help="also write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (databases, logs)")
+    parser.add_argument(
+        "--wait-idle", type=float, default=0.0, metavar="S", help="first wait up to S seconds for an idle machine"
+    )
 
 
 def options_from(ns: argparse.Namespace) -> Options:
@@ -92,7 +96,7 @@ def options_from(ns: argparse.Namespace) -> Options:
     opts.connections, opts.threads = ns.connections, ns.threads
     opts.backends = tuple(ns.backend) if ns.backend else BACKENDS
     opts.pg_url, opts.log_level, opts.tool = ns.pg_url, ns.log_level, ns.tool
-    opts.json_out, opts.keep = ns.json_out, ns.keep
+    opts.json_out, opts.keep, opts.wait_idle = ns.json_out, ns.keep, ns.wait_idle
     return opts
 
 
@@ -384,8 +388,8 @@ class NodeServer(Server):
             self.opts.log_level,
         ]
 
-    def start(self, prefix: list[str] | None = None) -> None:
-        self.launch([*(prefix or []), *self.command()], self.env, "/ocpi/versions", 401)
+    def start(self) -> None:
+        self.launch(self.command(), self.env, "/ocpi/versions", 401)
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """An `evroam` command against this node's database."""
@@ -529,13 +533,18 @@ def run_load(
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def proc_cpu(stat_path: Path) -> float:
-    """utime + stime, in seconds, of a /proc/<pid>/stat (or task) file; 0 when it is gone."""
+def proc_cpu(stat_path: Path, *, children: bool = False) -> float:
+    """utime + stime, in seconds, of a /proc/<pid>/stat (or task) file; 0 when it is gone. With
+    `children`, plus the time of its children that exited (PostgreSQL backends of closed connections
+    end up in the postmaster's)."""
     try:
         fields = stat_path.read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _CLK_TCK
 
 
 def postgres_pids() -> list[int]:
@@ -560,7 +569,7 @@ def cpu_state(server_pid: int) -> dict[str, Any]:
     return {
         "machine": machine,
         "server": proc_cpu(Path(f"/proc/{server_pid}/stat")),
-        "postgres": {pid: proc_cpu(Path(f"/proc/{pid}/stat")) for pid in postgres_pids()},
+        "postgres": {pid: proc_cpu(Path(f"/proc/{pid}/stat"), children=True) for pid in postgres_pids()},
         "generator": usage.children_user + usage.children_system,
     }
 
@@ -578,6 +587,35 @@ def cpu_used(before: dict[str, Any], after: dict[str, Any], seconds: float) -> d
     capacity = (os.cpu_count() or 1) * seconds
     used["others_share"] = used["others"] / capacity if capacity else 0.0
     return used
+
+
+def machine_busy(seconds: float = 5.0) -> float:
+    """Share of all CPUs busy (user, system, irq) over the next `seconds`."""
+
+    def sample() -> tuple[int, int]:
+        values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return sum(values[:3]) + values[5] + values[6], sum(values[:8])
+
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_until_idle(max_seconds: float, threshold: float = 0.10) -> float:
+    """Wait (at most `max_seconds`) until two 5-second windows in a row find the CPUs under `threshold`
+    busy; other people's work on a shared machine would otherwise lower every number. Returns the last
+    busy share seen."""
+    deadline = time.monotonic() + max_seconds
+    quiet = 0
+    busy = machine_busy()
+    while time.monotonic() < deadline:
+        quiet = quiet + 1 if busy < threshold else 0
+        if quiet >= 2:
+            break
+        busy = machine_busy()
+    log(f"machine {busy:.0%} busy before starting")
+    return busy
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -618,7 +656,7 @@ def median(values: list[float]) -> float:
 def machine_facts() -> dict[str, Any]:
     def run(*cmd: str) -> str:
         try:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False).stdout.rstrip()
         except (OSError, subprocess.TimeoutExpired):
             return ""
 

@@ -106,6 +106,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['p50_ms']:.1f} / {r['p99_ms']:.1f} ms | {r['cpu_ms']:.2f} | {r['others_share']:.0%} "
             f"| {r['errors']} | {r['stale']} |"
         )
+    lines += ["", f"Load generator: {', '.join(sorted({r['tool'] for r in results}))}."]
     return "\n".join(lines)
 
 

@@ -141,6 +141,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['evroam_cpu_ms']:.2f} / {r['bare_cpu_ms']:.3f} | {r['others_share']:.0%} | {r['errors']} |"
         )
     lines.append("")
+    lines.append(f"Load generator: {', '.join(sorted({r['tool'] for r in results}))}.")
     lines.append(
         "Ratios of the individual pairs: "
         + "; ".join(f"{r['backend']}/{r['limit']}: " + ", ".join(f"{x:.3f}" for x in r["ratios"]) for r in results)

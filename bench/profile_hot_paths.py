@@ -38,6 +38,7 @@ from common import (
     proc_cpu,
     run_load,
     seed_locations,
+    wait_until_idle,
     workdir,
 )
 
@@ -106,11 +107,28 @@ async def time_steps(pair: Pair, limit: int, offset: int, iterations: int) -> di
     return {name: median(values) for name, values in times.items()}
 
 
+def pg_sessions(url: str) -> int:
+    """Sessions PostgreSQL has opened in the benchmark database so far (connections, incl. closed ones)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def read() -> int:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                query = text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                return int((await conn.execute(query)).scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
 # -- 2. CPU per process ---------------------------------------------------------------------------------
 def cpu_snapshot(server_pid: int) -> dict[str, float]:
     """CPU seconds so far of every thread of the server and of every PostgreSQL process, by id."""
     snap = {f"t{task.name}": proc_cpu(task / "stat") for task in Path(f"/proc/{server_pid}/task").iterdir()}
-    snap.update({f"pg{pid}": proc_cpu(Path(f"/proc/{pid}/stat")) for pid in postgres_pids()})
+    snap.update({f"pg{pid}": proc_cpu(Path(f"/proc/{pid}/stat"), children=True) for pid in postgres_pids()})
     usage = os.times()
     snap["generator"] = usage.children_user + usage.children_system
     return snap
@@ -147,9 +165,26 @@ PATCH_CATEGORIES = (
 )
 DETAILS = (
     ("SQLAlchemy statement building / cache keys / compile", ("sqlalchemy/sql/",)),
-    ("SQLAlchemy connection checkout / pool", ("Pool.connect", "_ConnectionFairy._checkout")),
     ("SQLAlchemy result processing", ("sqlalchemy/engine/result.py", "sqlalchemy/engine/cursor.py")),
-    ("evroam _from_row", ("_from_row (evroam",)),
+    ("evroam _from_row (str -> bytes, dataclasses)", ("_from_row (evroam",)),
+    (
+        "aiosqlite: handing each call to its thread (queue put, GIL hand-off)",
+        ("Connection._execute (aiosqlite/core.py",),
+    ),
+    ("pool pre-ping on every checkout", ("_async_ping (",)),
+    (
+        "BEGIN / ROLLBACK around every connection use",
+        (
+            "_start_transaction (",
+            "Transaction.rollback (",
+            "Connection.rollback (sqlalchemy",
+            "AsyncConnection.close (",
+        ),
+    ),
+    (
+        "opening new connections (pool overflow)",
+        ("AsyncAdapt_dbapi_connection.create (", "connect (asyncpg/connection.py", "Connection.close (asyncpg"),
+    ),
 )
 
 
@@ -161,7 +196,9 @@ def profile_server(pid: int, seconds: float, out: Path) -> bool:
         log("py-spy not found; skipping the sampling profile (.venv/bin/pip install py-spy)")
         return False
     args = [spy, "record", "--pid", str(pid), "--duration", str(round(seconds)), "--rate", "250"]
-    args += ["--format", "raw", "--output", str(out), "--nonblocking"]
+    # Blocking mode: the server is paused for each sample (a few % slower) but every stack is consistent;
+    # --nonblocking drops or mangles many samples here.
+    args += ["--format", "raw", "--output", str(out)]
     done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if done.returncode != 0:
         log(f"py-spy failed: {done.stderr.strip()[-500:]}")
@@ -232,6 +269,8 @@ def load_profile(
     seconds: float,
     categories: tuple[tuple[str, tuple[str, ...]], ...],
     raw: Path,
+    *,
+    pg: bool,
 ) -> dict[str, Any]:
     """Warm up, one connection for latency, then CPU by process under load, then py-spy under load."""
 
@@ -242,8 +281,10 @@ def load_profile(
     run_load(opts, url, opts.warmup, lua=lua, env=nth(0))
     single = run_load(Options(**{**vars(opts), "connections": 1}), url, min(seconds, 5), lua=lua, env=nth(1))
     before = cpu_snapshot(server_pid)
+    sessions = pg_sessions(opts.pg_url) if pg else 0
     loaded = run_load(opts, url, seconds, lua=lua, env=nth(2))
     used = cpu_split(before, cpu_snapshot(server_pid), server_pid)
+    new_sessions = pg_sessions(opts.pg_url) - sessions - 1 if pg else 0  # minus the one reading it
     per_request = 1000 / loaded.requests if loaded.requests else float("nan")
     cpu = {name: value * per_request for name, value in used.items()}
     cpu["total"] = sum(cpu.values())
@@ -259,7 +300,13 @@ def load_profile(
     loader.join()
     return {
         "single_connection": {"rps": single.rps, "p50_ms": single.latency_ms.get("p50")},
-        "loaded": {"rps": loaded.rps, "connections": opts.connections, "stale": loaded.extra.get("stale")},
+        "loaded": {
+            "rps": loaded.rps,
+            "connections": opts.connections,
+            "stale": loaded.extra.get("stale"),
+            "pg_sessions_opened": new_sessions,
+            "requests": loaded.requests,
+        },
         "cpu_ms_per_request": cpu,
         "pyspy": split_samples(raw, categories) if sampled and raw.exists() else None,
         "pyspy_rps": result["load"].rps if "load" in result else None,
@@ -274,7 +321,8 @@ def measure_list(pair: Pair, opts: Options, limit: int, seconds: float, iteratio
     url = f"{pair.cpo.base_url}/ocpi/2.2.1/sender/locations?offset={offset}&limit={limit}"
     env = {"BENCH_AUTHORIZATION": pair.emsp_to_cpo}
     raw = pair.db.workdir / f"py-spy-{backend}-list-{limit}.txt"
-    profiled = load_profile(opts, pair.cpo.pid, url, "list.lua", env, seconds, LIST_CATEGORIES, raw)
+    pg = backend == "postgresql"
+    profiled = load_profile(opts, pair.cpo.pid, url, "list.lua", env, seconds, LIST_CATEGORIES, raw, pg=pg)
     title = f"{backend}: Locations list, page size {limit} (offset {offset})"
     return {"title": title, "steps_ms": steps, **profiled}
 
@@ -289,7 +337,8 @@ def measure_patch(pair: Pair, opts: Options, seconds: float) -> dict[str, Any]:
     env["BENCH_T0"] = str(int(datetime(2030, 1, 1, tzinfo=UTC).timestamp()))
     raw = pair.db.workdir / f"py-spy-{backend}-patch.txt"
     url = pair.emsp.base_url + "/"
-    profiled = load_profile(opts, pair.emsp.pid, url, "evse_patch.lua", env, seconds, PATCH_CATEGORIES, raw)
+    pg = backend == "postgresql"
+    profiled = load_profile(opts, pair.emsp.pid, url, "evse_patch.lua", env, seconds, PATCH_CATEGORIES, raw, pg=pg)
     return {"title": f"{backend}: EVSE status PATCH on the eMSP", "steps_ms": {}, **profiled}
 
 
@@ -298,7 +347,13 @@ def report(r: dict[str, Any]) -> str:
         f"#### {r['title']}",
         "",
         f"One connection: {r['single_connection']['rps']:,.1f} req/s, p50 {r['single_connection']['p50_ms']:.2f} ms. "
-        f"{r['loaded']['connections']} connections: {r['loaded']['rps']:,.1f} req/s.",
+        f"{r['loaded']['connections']} connections: {r['loaded']['rps']:,.1f} req/s"
+        + (
+            f", PostgreSQL connections opened meanwhile: {r['loaded']['pg_sessions_opened']:,} "
+            f"for {r['loaded']['requests']:,} requests."
+            if r["loaded"]["pg_sessions_opened"]
+            else "."
+        ),
         "",
     ]
     if r["steps_ms"]:
@@ -310,23 +365,28 @@ def report(r: dict[str, Any]) -> str:
     spy = r["pyspy"]
     if spy and spy["main_total"]:
         rps = r["pyspy_rps"] or r["loaded"]["rps"]
-        # One sample is 1/250 s of a thread's time; spread over the requests served while sampling.
-        ms = 1000 / 250 / (rps * r["pyspy_seconds"]) if rps else float("nan")
+        # py-spy pauses the server for every sample, so it runs slower while sampled: the samples give each
+        # part's share of the main thread's Python time, and /proc (measured unsampled) its CPU per request.
+        main_cpu = r["cpu_ms_per_request"]["evroam server, main thread (event loop)"]
         lines += [
             "",
             f"py-spy, server main thread: {spy['main_total']:,} samples in Python code at 250 Hz "
-            f"({spy['loop_only']:,} more inside uvloop's C loop: idle or socket I/O), {rps:,.1f} req/s while sampled:",
+            f"({spy['loop_only']:,} more inside uvloop's C loop: idle or socket I/O), {rps:,.1f} req/s while sampled. "
+            f"Milliseconds are each share of the main thread's {main_cpu:.2f} ms CPU per request:",
             "",
-            "| where (main thread, Python code) | share of those samples | ≈ ms per request |",
+            "| where (main thread, Python code) | share of those samples | ≈ ms CPU per request |",
             "|---|---:|---:|",
         ]
         for name, n in spy["main"].most_common():
-            lines.append(f"| {name} | {n / spy['main_total']:.1%} | {n * ms:.2f} |")
+            lines.append(f"| {name} | {n / spy['main_total']:.1%} | {n / spy['main_total'] * main_cpu:.2f} |")
         for name, n in spy["details"].most_common():
-            lines.append(f"| of which: {name} | {n / spy['main_total']:.1%} | {n * ms:.2f} |")
+            lines.append(f"| of which: {name} | {n / spy['main_total']:.1%} | {n / spy['main_total'] * main_cpu:.2f} |")
         if spy["db_busy"] or spy["db_idle"]:
+            # One sample is 1/250 s of a thread; spread over the requests served while sampling.
+            wall = spy["db_busy"] * 1000 / 250 / (rps * r["pyspy_seconds"]) if rps else float("nan")
             lines.append(
-                f"| aiosqlite threads inside SQLite calls (wall time, all threads) | — | {spy['db_busy'] * ms:.2f} |"
+                f"| aiosqlite threads: time inside SQLite calls, incl. waiting for locks (all threads, while "
+                f"sampled) | — | {wall:.2f} ms wall |"
             )
     return "\n".join(lines)
 
@@ -341,7 +401,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--patch", action="store_true", help="also profile the EVSE PATCH on the eMSP")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="S", help="first wait for an idle machine")
     ns = parser.parse_args()
+    if ns.wait_idle:
+        wait_until_idle(ns.wait_idle)
     opts = Options(locations=ns.locations, connections=ns.connections, warmup=3.0, keep=ns.keep)
     opts.backends = tuple(ns.backend or ("sqlite", "postgresql"))
     reports = []

@@ -1,6 +1,6 @@
 """All three benchmarks, one node pair per backend: list under load (vs the bare app), full pull, EVSE PATCH.
 
-    .venv/bin/python bench/run_all.py                  # 10,000 Locations, 5 x 10 s runs (about 13 minutes)
+    .venv/bin/python bench/run_all.py                  # 10,000 Locations, 5 x 10 s runs (about 12 minutes)
     .venv/bin/python bench/run_all.py --quick          # a smoke run (about 2 minutes)
     .venv/bin/python bench/run_all.py --json results.json --markdown results.md
 
@@ -17,14 +17,24 @@ from typing import Any
 import evse_patch
 import full_pull
 import locations_list
-from common import add_options, load_tool, log, machine_facts, node_pair, options_from, workdir, write_json
+from common import (
+    add_options,
+    load_tool,
+    log,
+    machine_facts,
+    node_pair,
+    options_from,
+    wait_until_idle,
+    workdir,
+    write_json,
+)
 
 
 def report(opts: Any, results: dict[str, list[dict[str, Any]]], elapsed: float) -> str:
     facts = machine_facts()
     lines = [
-        f"Measured {facts['date']}, evroam at {facts['git_head']} "
-        f"({facts['git_dirty_files']} changed files under src/), in {elapsed / 60:.1f} minutes.",
+        f"Measured {facts['date']} in {elapsed / 60:.1f} minutes; evroam imported from {facts['evroam_src']} "
+        f"(checkout at {facts['git_head']}, {facts['git_dirty_files']} changed files under src/).",
         "",
         f"- Machine: {facts['nproc']} CPUs ({facts['cpu']}), kernel {facts['kernel']}; Python {facts['python']}, "
         f"SQLite {facts['sqlite']}, PostgreSQL {facts['postgresql']}",
@@ -60,6 +70,8 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write the report here")
     ns = parser.parse_args()
     opts = options_from(ns)
+    if opts.wait_idle:
+        wait_until_idle(opts.wait_idle)
     started = time.monotonic()
     results: dict[str, list[dict[str, Any]]] = {"list": [], "pull": [], "patch": []}
     with workdir(opts) as work:
