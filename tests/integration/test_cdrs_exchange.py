@@ -7,21 +7,17 @@ and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from evroam.parties.initiate import issue_registration_token
 from evroam.store.interface import ListQuery
 
 from support.nodes import (
-    InProcessNetwork,
     Roaming,
     at,
     cdr_body,
-    connect_cpo_and_emsp,
     period_body,
     tariff_body,
 )
@@ -30,17 +26,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CDRS = "/ocpi/2.2.1/receiver/cdrs"
 CDR1 = f"{CDRS}/NL/CPO/CDR1"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def connected(module_network: InProcessNetwork) -> Roaming:
-    return await connect_cpo_and_emsp(module_network)
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def roaming(connected: Roaming) -> AsyncIterator[Roaming]:
-    yield connected
-    await connected.network.clear_objects()
 
 
 async def stored_cdrs(r: Roaming) -> int:

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from evroam.parties.initiate import issue_registration_token
 from evroam.store.interface import ListQuery
 
 from support.nodes import (
-    InProcessNetwork,
     Roaming,
     at,
-    connect_cpo_and_emsp,
     connector_body,
     evse_body,
     location_body,
@@ -32,17 +28,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 URL = "/ocpi/2.2.1/receiver/locations/NL/CPO"
 LOC = f"{URL}/LOC1"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def connected(module_network: InProcessNetwork) -> Roaming:
-    return await connect_cpo_and_emsp(module_network)
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def roaming(connected: Roaming) -> AsyncIterator[Roaming]:
-    yield connected
-    await connected.network.clear_objects()
 
 
 async def stored_locations(r: Roaming) -> int:

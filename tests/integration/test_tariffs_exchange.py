@@ -8,32 +8,19 @@ and on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from evroam.parties.initiate import issue_registration_token
 from evroam.store.interface import ListQuery
 
-from support.nodes import InProcessNetwork, Roaming, at, connect_cpo_and_emsp, tariff_body
+from support.nodes import Roaming, at, tariff_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 URL = "/ocpi/2.2.1/receiver/tariffs/NL/CPO"
 T1 = f"{URL}/T1"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def connected(module_network: InProcessNetwork) -> Roaming:
-    return await connect_cpo_and_emsp(module_network)
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def roaming(connected: Roaming) -> AsyncIterator[Roaming]:
-    yield connected
-    await connected.network.clear_objects()
 
 
 async def stored_tariffs(r: Roaming) -> int:

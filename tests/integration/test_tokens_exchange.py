@@ -7,16 +7,14 @@ and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from evroam.parties.initiate import issue_registration_token
 from evroam.store.interface import ListQuery
 
-from support.nodes import InProcessNetwork, Roaming, at, connect_cpo_and_emsp, token_body
+from support.nodes import Roaming, at, token_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -24,17 +22,6 @@ URL = "/ocpi/2.2.1/receiver/tokens/NL/EMS"
 UID = "012345678"
 TOKEN = f"{URL}/{UID}"
 APP = {"type": "APP_USER"}
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def connected(module_network: InProcessNetwork) -> Roaming:
-    return await connect_cpo_and_emsp(module_network)
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def roaming(connected: Roaming) -> AsyncIterator[Roaming]:
-    yield connected
-    await connected.network.clear_objects()
 
 
 async def stored_tokens(r: Roaming) -> int:
