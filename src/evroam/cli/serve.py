@@ -63,9 +63,12 @@ def demo(
     out.print(f"  versions URL: {config.effective_base_url}/ocpi/versions")
     out.print(f"  token A:      {token}")
     out.print(f"  try:          curl -H 'Authorization: Token {b64}' {config.effective_base_url}/ocpi/versions")
+    emsp_db = "sqlite+aiosqlite:///./evroam-demo-emsp.db"
+    out.print("  connect an eMSP node to it, in two more terminals:")
+    out.print(f"    evroam serve --dev --party DE-EMS-EMSP --port {port + 1} --database-url {emsp_db}")
     out.print(
-        f"  register an eMSP node against it:  evroam credentials register --dev "
-        f"--versions-url {config.effective_base_url}/ocpi/versions --token {token} --database-url <emsp db>"
+        f"    evroam credentials register --dev --versions-url {config.effective_base_url}/ocpi/versions "
+        f"--token {token} --database-url {emsp_db}"
     )
     out.print("Press Ctrl+C to stop.")
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
