@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from evroam.modules.http import Ctx, ModuleCtx, object_response
+from evroam.modules.locations.routes import UrlPath, add_depth_routes
 from evroam.modules.locations.service import LocationPath, get_at, patch_at, put_at
 from evroam.modules.objects import check_party
 from evroam.transport.envelope import OcpiResponse
@@ -14,61 +15,33 @@ __all__ = ["router"]
 
 router: APIRouter = APIRouter()
 
-_BASE = "/ocpi/{version}/receiver/locations/{country_code}/{party_id}/{location_id}"
-_PATHS = (_BASE, _BASE + "/{evse_uid}", _BASE + "/{evse_uid}/{connector_id}")
-
-
-def _path(
-    ctx: ModuleCtx, country_code: str, party_id: str, location_id: str, evse_uid: str | None, connector_id: str | None
-) -> LocationPath:
-    check_party(country_code, party_id, ctx.caller_parties)
-    return LocationPath(country_code, party_id, location_id, evse_uid, connector_id)
-
 
 def _routing(ctx: ModuleCtx, path: LocationPath) -> dict[str, str]:
+    """Checks the URL's party is the caller's (404 otherwise) and gives the reply's routing headers."""
+    check_party(path.country_code, path.party_id, ctx.caller_parties)
     own = next(iter(ctx.own_parties(Role.EMSP, Role.NSP, Role.NAP)), None)
     return ctx.reply_routing(own, (path.country_code.upper(), path.party_id.upper()))
 
 
-async def get_location(
-    ctx: Ctx,
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str | None = None,
-    connector_id: str | None = None,
-) -> OcpiResponse:
-    path = _path(ctx, country_code, party_id, location_id, evse_uid, connector_id)
-    return object_response(await get_at(ctx.node.store, path), headers=_routing(ctx, path))
+async def get_location(ctx: Ctx, path: UrlPath) -> OcpiResponse:
+    headers = _routing(ctx, path)
+    return object_response(await get_at(ctx.node.store, path), headers=headers)
 
 
-async def put_location(
-    ctx: Ctx,
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str | None = None,
-    connector_id: str | None = None,
-) -> OcpiResponse:
-    path = _path(ctx, country_code, party_id, location_id, evse_uid, connector_id)
+async def put_location(ctx: Ctx, path: UrlPath) -> OcpiResponse:
+    headers = _routing(ctx, path)
     written = await put_at(ctx.node.store, path, await ctx.body())
-    return object_response(None, http_status=written.http_status, message=written.message, headers=_routing(ctx, path))
+    return object_response(None, http_status=written.http_status, message=written.message, headers=headers)
 
 
-async def patch_location(
-    ctx: Ctx,
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str | None = None,
-    connector_id: str | None = None,
-) -> OcpiResponse:
-    path = _path(ctx, country_code, party_id, location_id, evse_uid, connector_id)
+async def patch_location(ctx: Ctx, path: UrlPath) -> OcpiResponse:
+    headers = _routing(ctx, path)
     written = await patch_at(ctx.node.store, path, await ctx.body())
-    return object_response(None, message=written.message, headers=_routing(ctx, path))
+    return object_response(None, message=written.message, headers=headers)
 
 
-for _route in _PATHS:
-    router.add_api_route(_route, get_location, methods=["GET"])
-    router.add_api_route(_route, put_location, methods=["PUT"])
-    router.add_api_route(_route, patch_location, methods=["PATCH"])
+add_depth_routes(
+    router,
+    "/ocpi/{version}/receiver/locations/{country_code}/{party_id}/{location_id}",
+    {"GET": get_location, "PUT": put_location, "PATCH": patch_location},
+)
