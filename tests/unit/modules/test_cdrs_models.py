@@ -27,6 +27,9 @@ from evroam.modules.locations.models import ConnectorType, PowerType
 from evroam.modules.tariffs.models import Tariff
 from evroam.modules.tokens.models import TokenType
 
+from support.dicts import with_fields as _with
+from support.dicts import without_fields as _without
+
 SPEC_EXAMPLES = Path("/work/shared/ocpi-reference/spec-examples/2.2.1")
 
 CDR_TOKEN: dict[str, Any] = {
@@ -176,19 +179,6 @@ CDR_LOCATION_REQUIRED = [
     "connector_format",
     "connector_power_type",
 ]
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    data.update(changes)
-    return data
-
-
-def _without(base: dict[str, Any], *fields: str) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    for field in fields:
-        del data[field]
-    return data
 
 
 def _errors(model: type[BaseModel], data: Any) -> list[dict[str, Any]]:

@@ -25,6 +25,9 @@ from evroam.modules.chargingprofiles.models import (
 )
 from evroam.types import OcpiModel
 
+from support.dicts import with_fields as _with
+from support.dicts import without_fields as _without
+
 PROFILE_FULL: dict[str, Any] = {
     "start_date_time": "2023-09-12T18:00:00Z",
     "duration": 7200,
@@ -94,19 +97,6 @@ REQUIRED_FIELDS: list[tuple[type[OcpiModel], dict[str, Any], str]] = [
     (ChargingProfileResult, PROFILE_RESULT, "result"),
     (ClearProfileResult, CLEAR_RESULT, "result"),
 ]
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    data.update(changes)
-    return data
-
-
-def _without(base: dict[str, Any], *fields: str) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    for field in fields:
-        del data[field]
-    return data
 
 
 def _error_locs(model: type[BaseModel], data: Any) -> list[tuple[str | int, ...]]:

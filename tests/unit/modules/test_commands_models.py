@@ -25,6 +25,9 @@ from evroam.modules.commands.models import (
 from evroam.modules.tokens.models import Token
 from evroam.types import OcpiModel
 
+from support.dicts import with_fields as _with
+from support.dicts import without_fields as _without
+
 TOKEN: dict[str, Any] = {
     "country_code": "NL",
     "party_id": "MSP",
@@ -131,19 +134,6 @@ REQUIRED_FIELDS: list[tuple[type[OcpiModel], dict[str, Any], str]] = [
     *[(CommandResponse, COMMAND_RESPONSE_FULL, f) for f in ("result", "timeout")],
     (CommandResult, COMMAND_RESULT_FULL, "result"),
 ]
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    data.update(changes)
-    return data
-
-
-def _without(base: dict[str, Any], *fields: str) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    for field in fields:
-        del data[field]
-    return data
 
 
 def _error_locs(model: type[BaseModel], data: Any) -> list[tuple[str | int, ...]]:

@@ -20,6 +20,9 @@ from evroam.modules.sessions.models import (
     SessionStatus,
 )
 
+from support.dicts import with_fields as _with
+from support.dicts import without_fields as _without
+
 SPEC_EXAMPLES = Path("/work/shared/ocpi-reference/spec-examples/2.2.1")
 
 CDR_TOKEN: dict[str, Any] = {
@@ -112,19 +115,6 @@ SESSION_REQUIRED = [
     "status",
     "last_updated",
 ]
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    data.update(changes)
-    return data
-
-
-def _without(base: dict[str, Any], *fields: str) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    for field in fields:
-        del data[field]
-    return data
 
 
 def _error_locs(model: type[Session] | type[ChargingPreferences], data: Any) -> list[tuple[str | int, ...]]:

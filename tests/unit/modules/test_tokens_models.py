@@ -24,6 +24,9 @@ from evroam.modules.tokens.models import (
 )
 from evroam.types import DisplayText
 
+from support.dicts import with_fields as _with
+from support.dicts import without_fields as _without
+
 SPEC_EXAMPLES = Path("/work/shared/ocpi-reference/spec-examples/2.2.1")
 
 TOKEN_FULL: dict[str, Any] = {
@@ -78,19 +81,6 @@ TOKEN_REQUIRED = [
     "whitelist",
     "last_updated",
 ]
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    data.update(changes)
-    return data
-
-
-def _without(base: dict[str, Any], *fields: str) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    for field in fields:
-        del data[field]
-    return data
 
 
 def _error_locs(model: type[BaseModel], data: Any) -> list[tuple[str | int, ...]]:
