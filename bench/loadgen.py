@@ -77,10 +77,17 @@ async def connection(
         writer.close()
 
 
-def get_requests(path: str, host: str, authorization: str) -> object:
+def get_requests(path: str, host: str, authorization: str, stats: Stats) -> object:
     auth = f"Authorization: {authorization}\r\n" if authorization else ""
-    raw = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode()
-    return lambda: raw
+    if os.environ.get("BENCH_UNIQUE") != "1":
+        raw = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode()
+        return lambda: raw
+
+    def build() -> bytes:  # a query no request had before: nothing can be answered from memory
+        stats.sent += 1
+        return f"GET {path}&fresh={stats.sent} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode()
+
+    return build
 
 
 def patch_requests(host: str, authorization: str, targets: list[str], t0: int, stats: Stats) -> object:
@@ -107,7 +114,7 @@ async def run(url: str, duration: float, connections: int, mode: str, targets: l
     if mode == "patch":
         make = patch_requests(f"{host}:{port}", authorization, targets, int(os.environ["BENCH_T0"]), stats)
     else:
-        make = get_requests(path, f"{host}:{port}", authorization)
+        make = get_requests(path, f"{host}:{port}", authorization, stats)
     started = time.monotonic()
     deadline = started + duration
     await asyncio.gather(*(connection(host, port, make, deadline, stats) for _ in range(connections)))

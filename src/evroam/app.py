@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import Receive, Scope, Send
 
 from evroam import __version__
 from evroam.admin import router as admin_router
@@ -14,8 +15,10 @@ from evroam.config import Settings
 from evroam.modules.cdrs import receiver as cdrs_receiver
 from evroam.modules.cdrs import sender as cdrs_sender
 from evroam.modules.credentials.handlers import router as credentials_router
+from evroam.modules.listcache import remembered_reply
 from evroam.modules.locations import receiver as locations_receiver
 from evroam.modules.locations import sender as locations_sender
+from evroam.modules.senders import LIST_SOURCES
 from evroam.modules.sessions import receiver as sessions_receiver
 from evroam.modules.sessions import sender as sessions_sender
 from evroam.modules.tariffs import receiver as tariffs_receiver
@@ -23,13 +26,14 @@ from evroam.modules.tariffs import sender as tariffs_sender
 from evroam.modules.tokens import receiver as tokens_receiver
 from evroam.modules.tokens import sender as tokens_sender
 from evroam.modules.versions.handlers import router as versions_router
-from evroam.node import Node
+from evroam.node import SUPPORTED_VERSIONS, Node
 from evroam.parties.roles import interfaces_for
+from evroam.store.changes import PEERS_CHANGED
 from evroam.transport.errors import install_error_handlers
 from evroam.transport.headers import RequestIdMiddleware
 from evroam.types import InterfaceRole, ModuleID
 
-__all__ = ["INTERFACE_ROUTERS", "create_app"]
+__all__ = ["INTERFACE_ROUTERS", "EvroamApp", "create_app"]
 
 log = logging.getLogger("evroam")
 
@@ -50,6 +54,26 @@ INTERFACE_ROUTERS: dict[tuple[ModuleID, InterfaceRole], APIRouter] = {
 }
 
 
+class EvroamApp(FastAPI):
+    """The node's app. A Sender list page it remembers is sent before anything else runs (middleware,
+    routing, dependencies: a current page needs none of them); see `evroam.modules.listcache`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        node: Node | None = getattr(self.state, "node", None)
+        if node is not None:
+            try:
+                reply = remembered_reply(node, scope)
+            except Exception:
+                # A bug here must not cost the answer: the request goes the usual way.
+                log.exception("answering %s from memory failed", scope.get("path"))
+                reply = None
+            if reply is not None:
+                for message in reply:
+                    await send(message)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:
     """Build the app. Given a `node` (tests, embedding) it is used as is; otherwise the app opens its own
     node from `settings` at startup and closes it at shutdown."""
@@ -64,13 +88,14 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
         assert settings is not None
         opened = await Node.open(settings, save_identity=True)
         _mount(app, opened)
+        opened.watch_changes()
         log.info("evroam %s serving %s at %s", __version__, _describe(opened), opened.versions_url)
         try:
             yield
         finally:
             await opened.close()
 
-    app = FastAPI(title="evroam", version=__version__, lifespan=lifespan, openapi_url="/openapi.json")
+    app = EvroamApp(title="evroam", version=__version__, lifespan=lifespan, openapi_url="/openapi.json")
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(versions_router)
@@ -86,6 +111,12 @@ def _mount(app: FastAPI, node: Node) -> None:
     node.mounted = [entry for entry in wanted if entry in INTERFACE_ROUTERS]
     for entry in node.mounted:
         app.include_router(INTERFACE_ROUTERS[entry])
+    node.list_sources = {
+        f"/ocpi/{version}/sender/{module.value}": (*LIST_SOURCES[module], PEERS_CHANGED)
+        for module, interface in node.mounted
+        if interface == InterfaceRole.SENDER and module in LIST_SOURCES
+        for version in SUPPORTED_VERSIONS
+    }
     app.state.node = node
 
 

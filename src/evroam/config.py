@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     required_peer_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
     page_limit: int = Field(default=100, ge=1, le=10_000)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    # Memory for Sender list pages kept until their data changes; 0 renders every page afresh.
+    page_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     request_timeout: float = Field(default=10.0, gt=0)
     log_level: str = "info"
     # Bearer token of the back-office API (/admin/api); unset means that API refuses every request.

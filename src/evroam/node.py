@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 import httpx
@@ -9,6 +11,7 @@ import httpx
 from evroam.client import OcpiClient, UrlPolicy
 from evroam.config import Settings
 from evroam.modules.credentials.models import CredentialsRole
+from evroam.modules.listcache import PageCache
 from evroam.modules.versions.models import Endpoint, Version, VersionDetails
 from evroam.parties.auth import Authenticator
 from evroam.store import open_store
@@ -36,9 +39,15 @@ class Node:
     parties: tuple[PartyRecord, ...]
     mounted: list[tuple[ModuleID, InterfaceRole]] = field(default_factory=list)
     auth: Authenticator = field(init=False)
+    pages: PageCache = field(init=False)
+    list_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Path of each mounted Sender list → the store counters its pages depend on (see `PageCache`)."""
+
+    _watcher: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.auth = Authenticator(self.store)
+        self.pages = PageCache(self.settings.page_cache_bytes)
 
     async def save_peer(
         self,
@@ -102,7 +111,18 @@ class Node:
         client = OcpiClient(policy, timeout=settings.request_timeout, transport=transport)
         return cls(settings=settings, store=store, client=client, base_url=base_url, parties=parties)
 
+    def watch_changes(self) -> None:
+        """Follow writes of other processes to the same database (a serving node does), which lets it
+        serve list pages from memory (`pages`)."""
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(self.store.watch_changes())
+
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         await self.client.aclose()
         await self.store.close()
 

@@ -82,6 +82,10 @@ class Parties:
 async def connected(module_network: InProcessNetwork) -> Parties:
     first = await connect_cpo_and_emsp(module_network, page_limit=CAP, emsp_settings={"page_limit": CAP})
     second = await connect_cpo_and_emsp(module_network, cpo=first.cpo, emsp_host="emsp2.test", emsp_party="NL-EM2-EMSP")
+    # As when serving: list pages come from memory until their data changes, which every test here
+    # exercises by asking again after writing.
+    first.cpo.watch_changes()
+    first.emsp.watch_changes()
     return Parties(module_network, first.cpo, first.emsp, second.emsp, first, second)
 
 

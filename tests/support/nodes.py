@@ -139,6 +139,7 @@ class InProcessNetwork:
             assert isinstance(node.store, SqlStore)
             async with node.store.engine.begin() as conn:
                 await conn.execute(objects.delete())
+            node.store.changes.bump_all()  # written past the store, which would otherwise learn it only later
 
     async def close(self) -> None:
         try:

@@ -201,9 +201,11 @@ async def test_non_http_scopes_pass_through_untouched() -> None:
 
 
 def test_new_id_is_a_fresh_uuid4() -> None:
-    a, b = new_id(), new_id()
-    assert a != b
-    assert uuid.UUID(a).version == 4
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, value)
 
 
 def test_header_name_constants() -> None:

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from evroam.errors import InvalidParametersError, NotFoundError
+from evroam.modules.listcache import remember
 from evroam.node import SUPPORTED_VERSIONS, Node
 from evroam.parties.auth import Caller, node_of, peer_caller
 from evroam.store.interface import PartyRecord, StoredObject
-from evroam.transport.envelope import OcpiResponse
+from evroam.transport.envelope import OcpiResponse, envelope_head
 from evroam.transport.headers import RoutingHeaders
 from evroam.transport.pagination import PageRequest, page_headers, parse_page_request
 from evroam.transport.validation import read_json
@@ -112,7 +113,10 @@ def list_response(
     cap = ctx.node.settings.page_limit
     url = ctx.node.endpoint_url(ctx.version, module, InterfaceRole.SENDER)
     all_headers = {**headers, **page_headers(url, page, total, cap)}
-    return OcpiResponse(data_json=b"[" + b",".join(o.data for o in objects) + b"]", headers=all_headers)
+    head = envelope_head(b"[" + b",".join(o.data for o in objects) + b"]")
+    response = OcpiResponse(head=head, headers=all_headers)
+    remember(ctx.node, ctx.request.scope, ctx.caller.peer.id, head, response.raw_headers)
+    return response
 
 
 def page_of(ctx: ModuleCtx, *, require_date_from: bool = False) -> PageRequest:

@@ -11,10 +11,13 @@ from evroam.store.interface import ListQuery, ObjectKey
 from evroam.transport.envelope import OcpiResponse
 from evroam.types import ModuleID, Role
 
-__all__ = ["Visibility", "owned_list"]
+__all__ = ["LIST_SOURCES", "Visibility", "owned_list"]
 
 Visibility = Callable[[ModuleCtx, tuple[tuple[str, str], ...]], Awaitable[tuple[ObjectKey, ...]]]
 """Which unpublished objects of the given owners the caller may see (locations' publish_allowed_to)."""
+
+LIST_SOURCES: dict[ModuleID, tuple[str, ...]] = {}
+"""The modules each Sender list page is read from (its own, and what its visibility reads)."""
 
 
 def owned_list(
@@ -25,11 +28,14 @@ def owned_list(
     by_holder: bool = False,
     require_date_from: bool = False,
     visibility: Visibility | None = None,
+    visibility_reads: tuple[ModuleID, ...] = (),
 ) -> None:
     """Add `GET {url}?date_from&date_to&offset&limit` listing our own parties' objects of `module`.
 
     `by_holder` limits the list to objects held by the caller's parties (sessions and CDRs of its tokens,
-    mod_sessions_cpo_get_method / mod_cdrs_cpo_get_method)."""
+    mod_sessions_cpo_get_method / mod_cdrs_cpo_get_method). `visibility_reads` are the modules
+    `visibility` reads besides `module`: a page is rendered again when any of them changes."""
+    LIST_SOURCES[module] = tuple(m.value for m in (module, *visibility_reads))
 
     @router.get(f"/ocpi/{{version}}/sender/{module.value}", name=f"list_{module.value}")
     async def list_objects(ctx: Ctx) -> OcpiResponse:

@@ -45,9 +45,12 @@ class Authenticator:
         self.store = store
         self.ttl = ttl
         self._known: dict[str, tuple[float, CredentialsTokenRecord, Peer]] = {}
+        # Header → its first token candidate and that token's digest, for `recent_module_caller`.
+        self._first_candidates: dict[str, tuple[str, str]] = {}
 
     def forget(self) -> None:
         self._known.clear()
+        self._first_candidates.clear()
 
     async def caller(self, header: str | None, *, registration_allowed: bool) -> Caller:
         """Resolve the header to a caller.
@@ -70,6 +73,25 @@ class Authenticator:
                 )
             return Caller(peer, record.kind, candidate)
         raise UnauthorizedError("unknown credentials token")
+
+    def recent_module_caller(self, header: str | None) -> Caller | None:
+        """The caller `caller(header, registration_allowed=False)` would return, if that is known without
+        asking the store (resolved within `ttl`); None when it is not (then ask `caller`)."""
+        if header is None:
+            return None
+        first = self._first_candidates.get(header)
+        if first is None:
+            candidates = token_candidates(header)
+            if not candidates:
+                return None
+            first = (candidates[0], hash_token(candidates[0]))
+        cached = self._known.get(first[1])
+        if cached is None or cached[0] <= time.monotonic() or cached[1].kind == TokenKind.REGISTRATION:
+            return None
+        if len(self._first_candidates) > _MAX_CACHED:
+            self._first_candidates.clear()
+        self._first_candidates[header] = first  # only headers of known tokens are kept
+        return Caller(cached[2], cached[1].kind, first[0])
 
     async def _lookup(self, digest: str) -> tuple[CredentialsTokenRecord, Peer] | None:
         now = time.monotonic()

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from evroam.store.changes import ChangeCounters
 from evroam.types import Role
 
 __all__ = [
@@ -168,7 +169,14 @@ It may run more than once (a lost race for a new key is retried), so it must not
 class Store(Protocol):
     """Storage for one node. Every method is atomic on its own."""
 
+    changes: ChangeCounters
+    """Counters of committed writes by module; `live` while `watch_changes` runs."""
+
     async def close(self) -> None: ...
+
+    async def watch_changes(self) -> None:
+        """Follow other processes' writes into `changes` until cancelled."""
+        ...
 
     # -- node identity ---------------------------------------------------------------------------
     async def get_node_identity(self) -> NodeIdentity | None: ...

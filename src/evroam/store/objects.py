@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from evroam.store.changes import ChangeCounters
 from evroam.store.interface import Change, ListQuery, ObjectKey, PutOutcome, StoredObject
 from evroam.store.tables import objects
 
@@ -108,6 +109,8 @@ class ObjectTable:
         self._engine = engine
         self._writer = writer
         self._locking = engine.dialect.name == "postgresql"
+        self.changes = ChangeCounters()
+        """Bumped after each committed write, by module (see `evroam.store.changes`)."""
 
     async def get_object(self, module: str, key: ObjectKey) -> StoredObject | None:
         async with self._engine.connect() as conn:
@@ -125,10 +128,14 @@ class ObjectTable:
         for attempt in (1, 2):
             try:
                 async with self._writer.begin() as conn:
-                    return await self._put_all(conn, module, objs, insert_only)
+                    outcomes = await self._put_all(conn, module, objs, insert_only)
             except IntegrityError:
                 if attempt == 2:
                     raise
+                continue
+            if any(o in (PutOutcome.CREATED, PutOutcome.UPDATED) for o in outcomes):
+                self.changes.bump(module)
+            return outcomes
         raise AssertionError("unreachable")
 
     async def _put_all(
@@ -183,10 +190,14 @@ class ObjectTable:
         # again on what is stored now) finds the row and waits for its lock like any update.
         for attempt in (1, 2):
             try:
-                return await self._mutate(module, key, change)
+                before, after = await self._mutate(module, key, change)
             except IntegrityError:
                 if attempt == 2:
                     raise
+                continue
+            if after is not before:
+                self.changes.bump(module)
+            return before, after
         raise AssertionError("unreachable")
 
     async def _mutate(
@@ -211,6 +222,8 @@ class ObjectTable:
     async def delete_object(self, module: str, key: ObjectKey) -> bool:
         async with self._writer.begin() as conn:
             result = await conn.execute(delete(objects).where(_where_key(module, key)))
+        if result.rowcount:
+            self.changes.bump(module)
         return bool(result.rowcount)
 
     async def list_objects(self, module: str, query: ListQuery) -> tuple[int, list[StoredObject]]:

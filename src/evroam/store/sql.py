@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
+from evroam.store.changes import PEERS_CHANGED, watch_changes
 from evroam.store.interface import (
     CredentialsTokenRecord,
     NodeIdentity,
@@ -116,6 +117,9 @@ class SqlStore(ObjectTable):
     async def close(self) -> None:
         await self._engine.dispose()
 
+    async def watch_changes(self) -> None:
+        await watch_changes(self._engine, self.changes)
+
     # -- node identity ---------------------------------------------------------------------------
     async def get_node_identity(self) -> NodeIdentity | None:
         query = select(node_identity).where(node_identity.c.id == _NODE_IDENTITY_ID)
@@ -194,6 +198,7 @@ class SqlStore(ObjectTable):
                 await conn.execute(delete(credentials_tokens).where(of_peer, revoked))
             if add_tokens:
                 await conn.execute(credentials_tokens.insert(), [_token_to_row(t) for t in add_tokens])
+        self.changes.bump(PEERS_CHANGED)
 
     async def delete_peer(self, peer_id: str) -> None:
         """Remove a peer and all its tokens (used to roll back a handshake that failed)."""
@@ -202,6 +207,7 @@ class SqlStore(ObjectTable):
             # connection opened without `foreign_keys` (e.g. by an older tool).
             await conn.execute(delete(credentials_tokens).where(credentials_tokens.c.peer_id == peer_id))
             await conn.execute(delete(peers).where(peers.c.id == peer_id))
+        self.changes.bump(PEERS_CHANGED)
 
     # -- credentials tokens -----------------------------------------------------------------------
     async def find_token(self, token_hash: str) -> CredentialsTokenRecord | None:

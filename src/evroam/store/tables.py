@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 __all__ = [
     "Json",
     "UtcDateTime",
+    "change_counts",
     "credentials_tokens",
     "metadata",
     "node_identity",
@@ -154,4 +155,13 @@ sync_marks = Table(
     Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), primary_key=True),
     Column("module", String(32), primary_key=True),
     Column("mark", UtcDateTime, nullable=False),
+)
+
+# Changes committed per module (and "peers"), counted by triggers on SQLite so that every process
+# can poll them (`evroam.store.changes`); PostgreSQL notifies instead and leaves this table empty.
+change_counts = Table(
+    "change_counts",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("count", BigInteger, nullable=False),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +17,7 @@ __all__ = [
     "REQUEST_ID",
     "RequestIdMiddleware",
     "RoutingHeaders",
+    "clean_id",
     "new_id",
 ]
 
@@ -30,11 +31,20 @@ _MAX_ID_LENGTH = 100
 
 
 def new_id() -> str:
-    """A fresh UUID4, the form the spec advises for both ids."""
-    return str(uuid.uuid4())
+    """A fresh random UUID (version 4), the form the spec advises for both ids.
+
+    Formatted directly from 16 random bytes, as `uuid.uuid4()` would be, at a fraction of its cost:
+    one is made for nearly every request."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-def _clean(value: bytes) -> str | None:
+# The variant bits (10xx) in the first hex digit of the fourth group.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def clean_id(value: bytes) -> str | None:
+    """A received request/correlation id, or None when it is empty, too long or not printable."""
     text = value.decode("latin-1").strip()
     if not text or len(text) > _MAX_ID_LENGTH or not text.isprintable():
         return None
@@ -58,9 +68,9 @@ class RequestIdMiddleware:
         request_id = correlation_id = None
         for name, value in scope["headers"]:
             if name == _REQUEST_ID_B:
-                request_id = _clean(value)
+                request_id = clean_id(value)
             elif name == _CORRELATION_ID_B:
-                correlation_id = _clean(value)
+                correlation_id = clean_id(value)
         request_id = request_id or new_id()
         correlation_id = correlation_id or request_id
         state = scope.setdefault("state", {})

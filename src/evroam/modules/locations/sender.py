@@ -24,7 +24,7 @@ async def _visibility(ctx: ModuleCtx, owners: tuple[tuple[str, str], ...]) -> tu
     return await visible_unpublished(ctx.node.store, owners, ctx.caller_parties)
 
 
-owned_list(router, ModuleID.LOCATIONS, _OWNERS, visibility=_visibility)
+owned_list(router, ModuleID.LOCATIONS, _OWNERS, visibility=_visibility, visibility_reads=(ModuleID.TOKENS,))
 
 _BASE = "/ocpi/{version}/sender/locations/{location_id}"
 
