@@ -31,12 +31,14 @@ def now() -> str:
     return format_datetime(utcnow())
 
 
-def written_response(stored: bytes, written: Written, *, headers: dict[str, str] | None = None) -> OcpiResponse:
+def written_response(
+    stored: bytes, written: Written, *, headers: dict[str, str] | None = None, message: str | None = None
+) -> OcpiResponse:
     """A write's answer: 201 when created, 200 otherwise, with the object as now stored (last_updated
-    included), so the back office sees what the node keeps and serves."""
+    included), so the back office sees what the node keeps and serves. `message` replaces the write's own."""
     return OcpiResponse(
         data_json=stored,
         http_status=written.http_status,
-        status_message=written.message,
+        status_message=message if message is not None else written.message,
         headers=headers,
     )

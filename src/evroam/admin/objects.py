@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from evroam.admin.owner import check_owner, fill_ids, insert_cdr, stamp
 from evroam.errors import NotFoundError
 from evroam.modules.cdrs.service import CDRS
 from evroam.modules.objects import ObjectKind, Written, parse_model
+from evroam.modules.sessions.billing import settle_session
 from evroam.modules.sessions.service import SESSIONS
 from evroam.modules.tariffs.service import TARIFFS
 from evroam.modules.tokens.models import TokenType
@@ -26,9 +28,15 @@ __all__ = ["cdrs_router", "object_router", "sessions_router", "tariffs_router", 
 _DEFAULT_TOKEN_TYPE = TokenType.RFID.value
 
 
-def object_router(kind: ObjectKind, *, patch: bool = False, delete: bool = False) -> APIRouter:
+AfterWrite = Callable[[Node, ObjectKey], Awaitable[str | None]]
+"""What the node does once the back office wrote an object (a note for the answer, or None)."""
+
+
+def object_router(
+    kind: ObjectKind, *, patch: bool = False, delete: bool = False, after_write: AfterWrite | None = None
+) -> APIRouter:
     """GET and PUT (PATCH, DELETE where the module has them) at `/admin/api/{module}/{cc}/{pid}/{id}`,
-    through the same `ObjectKind` the OCPI Receiver uses."""
+    through the same `ObjectKind` the OCPI Receiver uses; `after_write` runs after each PUT and PATCH."""
     router = APIRouter()
     # `:path`: an id holding `/` arrives decoded, as more than one segment.
     path = f"{PREFIX}/{kind.module}/{{country_code}}/{{party_id}}/{{object_id:path}}"
@@ -36,6 +44,11 @@ def object_router(kind: ObjectKind, *, patch: bool = False, delete: bool = False
     def key(node: Node, request: Request, country_code: str, party_id: str, object_id: str) -> ObjectKey:
         check_owner(node.parties, kind.module, country_code, party_id)
         return kind.key(country_code, party_id, object_id, request.query_params.get("type") or _DEFAULT_TOKEN_TYPE)
+
+    async def answer(node: Node, object_key: ObjectKey, written: Written) -> OcpiResponse:
+        note = await after_write(node, object_key) if after_write is not None else None
+        message = "; ".join(m for m in (written.message, note) if m) or None
+        return written_response(await kind.get(node.store, object_key), written, message=message)
 
     @router.get(path, name=f"admin_get_{kind.module}")
     async def get_object(
@@ -54,7 +67,7 @@ def object_router(kind: ObjectKind, *, patch: bool = False, delete: bool = False
         fill_ids(body, {**ids, "type": object_key.type} if kind.typed else ids)
         stamp(body, now())
         written = await kind.put(node.store, object_key, body)
-        return written_response(await kind.get(node.store, object_key), written)
+        return await answer(node, object_key, written)
 
     if patch:
 
@@ -66,7 +79,7 @@ def object_router(kind: ObjectKind, *, patch: bool = False, delete: bool = False
             body = await read_object(request, node)
             stamp(body, now())
             written = await kind.patch(node.store, object_key, body)
-            return written_response(await kind.get(node.store, object_key), written)
+            return await answer(node, object_key, written)
 
     if delete:
 
@@ -108,5 +121,12 @@ async def get_cdr(node: AdminNode, country_code: str, party_id: str, cdr_id: str
 
 
 tariffs_router: APIRouter = object_router(TARIFFS, delete=True)
-sessions_router: APIRouter = object_router(SESSIONS, patch=True)
+
+
+async def _settle(node: Node, key: ObjectKey) -> str | None:
+    return (await settle_session(node.store, key)).message
+
+
+# A session the back office changes is priced at once; a COMPLETED one gets its CDR (see billing).
+sessions_router: APIRouter = object_router(SESSIONS, patch=True, after_write=_settle)
 tokens_router: APIRouter = object_router(TOKENS, patch=True)

@@ -168,6 +168,30 @@ class PricingResult:
         """Cost of the reservation, reservation FLAT fees included."""
         return self._price(self.categories.get(CostCategory.RESERVATION))
 
+    def total_cost_with_taxes(self, tax_name: str = "VAT") -> dict[str, object]:
+        """total_cost in the OCPI 2.3.0 form (types_price_class): `before_taxes` and one TaxAmount per VAT
+        rate, rounded like every total (numbers as decimal strings).
+
+        Each rate's tax is its share of the total; when min_price or max_price changed the total
+        (`limits`) the shares no longer add up, and the tax is the difference of the bounded totals,
+        with the rate only when there was a single one. No VAT applicable (rate None) is no TaxAmount."""
+        total = self.total_cost
+        assert total.incl_vat is not None
+        taxes: list[dict[str, str]] = []
+        rated = [v for v in self.vat if v.rate is not None]
+        if self.limits:
+            amount = total.incl_vat - total.excl_vat
+            if amount:
+                tax = {"name": tax_name, "amount": str(amount)}
+                if len(rated) == 1 and len(self.vat) == 1:
+                    tax["percentage"] = str(rated[0].rate)
+                taxes.append(tax)
+        else:
+            for v in rated:
+                amount = round_money(v.vat, self.currency, self.rounding)
+                taxes.append({"name": tax_name, "percentage": str(v.rate), "amount": str(amount)})
+        return {"before_taxes": str(total.excl_vat), "taxes": taxes}
+
     def lines(self) -> list[CostLine]:
         """Every cost line, in period order."""
         return [line for period in self.periods for line in period.lines]

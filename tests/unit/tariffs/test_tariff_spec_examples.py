@@ -329,3 +329,30 @@ def test_charging_21_and_parking_7_minutes_both_step_5():
     periods = [period(start, time=D(21) / 60), period(start + hours(D(21) / 60), parking=D(7) / 60)]
     result = price(t, periods, start, start + hours(D(28) / 60))
     assert result.unrounded.excl_vat == D("3.10")  # (21 + 10) minutes at 0.10 per minute
+
+
+# -- the same totals in the OCPI 2.3.0 form: before_taxes and a TaxAmount per rate (types_price_class) ----
+
+
+def test_taxes_form_has_one_tax_amount_per_vat_rate():
+    # The start-fee example: 0.50 at 20 % and 5.00 at 10 % -> 0.10 + 0.50 of VAT.
+    t = tariff(el(pc("FLAT", "0.50", 20), pc("ENERGY", "0.25", 10)))
+    taxed = price(t, *energy_session("20")).total_cost_with_taxes()
+    assert taxed == {
+        "before_taxes": "5.50",
+        "taxes": [
+            {"name": "VAT", "percentage": "20", "amount": "0.10"},
+            {"name": "VAT", "percentage": "10", "amount": "0.50"},
+        ],
+    }
+
+
+def test_taxes_form_after_a_price_limit_is_the_difference_of_the_bounded_totals():
+    t = tariff(el(pc("ENERGY", "0.25", 10)), min_price={"excl_vat": "0.50", "incl_vat": "0.55"})
+    taxed = price(t, *energy_session("1.2")).total_cost_with_taxes("BTW")
+    assert taxed == {"before_taxes": "0.50", "taxes": [{"name": "BTW", "amount": "0.05", "percentage": "10"}]}
+
+
+def test_taxes_form_without_vat_has_no_tax_amount():
+    t = tariff(el(pc("ENERGY", "0.25")))
+    assert price(t, *energy_session("20")).total_cost_with_taxes() == {"before_taxes": "5.00", "taxes": []}
