@@ -5,7 +5,11 @@ Prices a fixed, seeded set of varied sessions (2-4 charging periods, then parkin
 full breakdown and reads total_cost. Times are CPU time of this process (`time.process_time`), best of
 `--runs`, so other load on the machine distorts them less than wall-clock time would.
 
-    .venv/bin/python bench/tariff_pricing.py [--quick] [--sessions 2000] [--runs 5] [--json out.json]
+Wheels carry the engine's hot modules compiled with mypyc (setup.py); an editable install (the .venv of
+`make`) runs them as pure Python. `--compiled` builds the wheel into a temporary directory and measures
+that in a second interpreter; the report says which one was measured.
+
+    .venv/bin/python bench/tariff_pricing.py [--quick] [--compiled] [--sessions 2000] [--runs 5] [--json out.json]
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import json
 import os
 import platform
 import random
+import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +31,7 @@ from typing import Any
 
 from evroam.modules.cdrs.models import CdrDimension, CdrDimensionType, ChargingPeriod
 from evroam.modules.tariffs.models import Tariff
-from evroam.tariffs import price_periods
+from evroam.tariffs import engine, price_periods
 
 TARGET = 20_000
 ZONE = "Europe/Amsterdam"
@@ -131,25 +138,52 @@ def measure(tariff: Tariff, batch: list[Session], runs: int) -> dict[str, Any]:
     }
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def implementation() -> str:
+    return "compiled (mypyc)" if engine.__file__ and not engine.__file__.endswith(".py") else "pure Python"
+
+
+def run_compiled(argv: list[str]) -> None:
+    """Build the wheel, unpack it, and run this script again against it."""
+    with tempfile.TemporaryDirectory(prefix="evroam-wheel-") as tmp:
+        print("building the wheel (mypyc compiles the engine; about half a minute)...", flush=True)
+        build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp, str(ROOT)]
+        subprocess.run(build, check=True)
+        [wheel] = Path(tmp).glob("evroam-*.whl")
+        site = Path(tmp) / "site"
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(site)
+        env = {**os.environ, "PYTHONPATH": str(site)}
+        subprocess.run([sys.executable, __file__, *(a for a in argv if a != "--compiled")], env=env, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="200 sessions, 2 runs")
+    parser.add_argument("--compiled", action="store_true", help="measure the engine as the wheel ships it")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    if args.compiled:
+        run_compiled(sys.argv[1:])
+        return
     count, runs = (200, 2) if args.quick else (args.sessions, args.runs)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     batch = sessions(count)
     results = [measure(Tariff.model_validate(t), batch, runs) for t in (COMPLEX, SIMPLE)]
     report = {
+        "implementation": implementation(),
         "target_sessions_per_second": TARGET,
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "results": results,
     }
+    print(f"engine: {implementation()}")
     for r in results:
         verdict = "meets" if r["sessions_per_second_cpu"] >= TARGET else "below"
         print(

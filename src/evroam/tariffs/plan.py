@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from copy import copy
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -77,6 +76,20 @@ class Component:
         # The cut kinds of this component's element and of every element before it in its candidate list:
         # while this component is the active one, only cuts of these kinds can change that.
         self.kinds_upto = 0
+
+    def clone(self) -> Component:
+        """The same component, for another candidate list (where it gets its own kinds_upto)."""
+        return Component(
+            self.tariff_id,
+            self.element_index,
+            self.component_index,
+            self.dimension,
+            self.price,
+            self.vat,
+            self.step_size,
+            self.conditions,
+            self.category,
+        )
 
 
 class Triggers(NamedTuple):
@@ -172,7 +185,7 @@ class TariffPlan:
         self.add_expiry_fee = options.expired_reservation_flat is ExpiredReservationFlat.ADD
         self.candidates = (*(_reachable(c) for c in normal), _reachable(reserved))
         # Copies: a RESERVATION component has another position (and kinds_upto) in the expired list.
-        self.expired_candidates = (*self.candidates[:3], _reachable(expiry + [copy(c) for c in reserved]))
+        self.expired_candidates = (*self.candidates[:3], _reachable(expiry + [c.clone() for c in reserved]))
         parked = DURATION if options.parking_duration is ParkingDuration.SESSION else PARKED
         duration_kinds = (DURATION, DURATION, parked, RESERVED_DURATION)
         self.all_kinds = tuple(_mark(group, kind) for group, kind in zip(self.candidates, duration_kinds, strict=True))
