@@ -12,6 +12,7 @@ from evroam.client import OcpiClient, UrlPolicy
 from evroam.config import Settings
 from evroam.modules.credentials.models import CredentialsRole
 from evroam.modules.listcache import PageCache
+from evroam.modules.tokens.authorization import AuthorizationPolicy, DefaultPolicy
 from evroam.modules.versions.models import Endpoint, Version, VersionDetails
 from evroam.parties.auth import Authenticator
 from evroam.store import open_store
@@ -40,6 +41,8 @@ class Node:
     mounted: list[tuple[ModuleID, InterfaceRole]] = field(default_factory=list)
     auth: Authenticator = field(init=False)
     pages: PageCache = field(init=False)
+    authorization_policy: AuthorizationPolicy = field(default_factory=DefaultPolicy)
+    """How our eMSP parties answer real-time authorizations of their tokens."""
     list_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Path of each mounted Sender list → the store counters its pages depend on (see `PageCache`)."""
 

@@ -538,6 +538,26 @@ async def test_date_from_is_inclusive_and_date_to_exclusive(store: SqlStore) -> 
     assert await between(T0 + 4 * MS, None) == (2, ["L0", "L4"])
 
 
+async def test_an_object_is_found_by_id_and_type_whoever_owns_it(store: SqlStore) -> None:
+    await store.put_objects(
+        TOKENS,
+        [
+            make_object("04a1", object_type="RFID", country_code="NL", party_id="EMS"),
+            make_object("04A1", object_type="APP_USER", country_code="NL", party_id="EMS"),
+            make_object("04A1", object_type="RFID", country_code="DE", party_id="ABC"),
+            make_object("9999", object_type="RFID", country_code="NL", party_id="EMS"),
+        ],
+    )
+
+    async def owners_of(object_id: str, object_type: str | None) -> list[str]:
+        _, page = await store.list_objects(TOKENS, ListQuery(object_id=object_id, object_type=object_type))
+        return [f"{o.key.country_code}-{o.key.party_id}-{o.key.type}" for o in page]
+
+    assert await owners_of("04A1", "rfid") == ["NL-EMS-RFID", "DE-ABC-RFID"]
+    assert await owners_of("04a1", None) == ["NL-EMS-RFID", "NL-EMS-APP_USER", "DE-ABC-RFID"]
+    assert await owners_of("0000", "RFID") == []
+
+
 async def test_owners_filter_matches_country_and_party_pairs_case_insensitively(store: SqlStore) -> None:
     await store.put_objects(
         LOCATIONS,

@@ -12,11 +12,11 @@ from evroam.store.interface import ObjectKey
 from evroam.transport.envelope import OcpiResponse
 from evroam.types import Role
 
-__all__ = ["client_owned_receiver"]
+__all__ = ["DEFAULT_TOKEN_TYPE", "TOKEN_TYPES", "client_owned_receiver"]
 
 # `?type=` defaults to RFID (mod_tokens_cpo_get_request_parameters).
 DEFAULT_TOKEN_TYPE = TokenType.RFID.value
-_TOKEN_TYPES = frozenset(t.value for t in TokenType)
+TOKEN_TYPES = frozenset(t.value for t in TokenType)
 
 
 def client_owned_receiver(kind: ObjectKind, own_role: Role, *, patch: bool = False, delete: bool = False) -> APIRouter:
@@ -30,7 +30,7 @@ def client_owned_receiver(kind: ObjectKind, own_role: Role, *, patch: bool = Fal
     def key(ctx: ModuleCtx, country_code: str, party_id: str, object_id: str) -> ObjectKey:
         check_party(country_code, party_id, ctx.caller_parties)
         token_type = ctx.request.query_params.get("type") or DEFAULT_TOKEN_TYPE
-        if kind.typed and token_type not in _TOKEN_TYPES:
+        if kind.typed and token_type not in TOKEN_TYPES:
             raise InvalidParametersError(f"query parameter type {token_type[:20]!r} is not a TokenType")
         return kind.key(country_code, party_id, object_id, token_type)
 

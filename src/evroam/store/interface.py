@@ -136,7 +136,8 @@ class ListQuery:
     """A page of a module's objects, in stable order (first stored first).
 
     `date_from` is inclusive and `date_to` exclusive on last_updated. `owners` restricts the objects'
-    own country_code/party_id, `holders` the holder columns (None: no restriction). Unpublished
+    own country_code/party_id, `holders` the holder columns (None: no restriction), `object_id` and
+    `object_type` the rest of the key (case-insensitively, e.g. a token by uid whoever owns it). Unpublished
     objects are excluded when `published_only`, except those named in `also_unpublished`;
     `unpublished_only` lists just the unpublished ones.
     """
@@ -150,6 +151,8 @@ class ListQuery:
     published_only: bool = False
     also_unpublished: tuple[ObjectKey, ...] = ()
     unpublished_only: bool = False
+    object_id: str | None = None
+    object_type: str | None = None
 
 
 class PutOutcome(StrEnum):

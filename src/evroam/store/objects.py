@@ -253,6 +253,10 @@ class ObjectTable:
             conditions.append(_pairs(objects.c.country_code, objects.c.party_id, query.owners))
         if query.holders is not None:
             conditions.append(_pairs(objects.c.holder_country_code, objects.c.holder_party_id, query.holders))
+        if query.object_id is not None:
+            conditions.append(objects.c.object_id == query.object_id.upper())
+        if query.object_type is not None:
+            conditions.append(objects.c.object_type == query.object_type.upper())
         if query.unpublished_only:
             conditions.append(objects.c.published == false())
         elif query.published_only:

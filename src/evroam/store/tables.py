@@ -146,6 +146,8 @@ objects = Table(
     Index(None, "module", "holder_country_code", "holder_party_id"),
     # A Sender list page: one owner's (published) objects in stored order, without sorting the table.
     Index(None, "module", "country_code", "party_id", "published", "seq"),
+    # An object by its id whoever owns it: a token by uid and type, as a charge point reads it.
+    Index(None, "module", "object_id", "object_type"),
 )
 
 # Per peer and module: where the last successful pull started, so the next one asks only for changes.
