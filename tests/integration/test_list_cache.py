@@ -24,7 +24,15 @@ from evroam.node import Node
 from evroam.store import open_store
 from evroam.store.changes import SQLITE_POLL_SECONDS
 
-from support.nodes import InProcessNetwork, Roaming, at, connect_cpo_and_emsp, location_body, token_body
+from support.nodes import (
+    InProcessNetwork,
+    Roaming,
+    at,
+    connect_cpo_and_emsp,
+    evse_body,
+    location_body,
+    token_body,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -219,3 +227,17 @@ async def test_nothing_is_remembered_without_a_watcher_or_without_memory(parties
     for _ in range(2):
         assert ids(await no_memory.at_cpo.get(LIST)) == ["LOC1"]
     assert (no_memory.cpo.pages.hits, len(no_memory.cpo.pages)) == (0, 0)
+
+
+async def test_a_large_page_is_answered_from_memory_in_two_parts(parties: Parties) -> None:
+    # Two Locations of 500 EVSEs each: a page over 256 KiB, sent as kept and then its timestamp.
+    many = [evse_body(f"E{n:03d}") for n in range(500)]
+    await seed(parties.cpo, location_body("BIG1", evses=many), location_body("BIG2", evses=many))
+    await settled()
+    api = parties.first.at_cpo
+    first = await api.get(LIST)
+    again = await api.get(LIST)
+    assert parties.cpo.pages.hits == 1
+    assert len(again.content) > 256 * 1024
+    assert int(again.headers["Content-Length"]) == len(again.content)
+    assert without_timestamp(again) == without_timestamp(first)
