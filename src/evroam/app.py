@@ -14,6 +14,7 @@ from evroam.admin import router as admin_router
 from evroam.config import Settings
 from evroam.modules.cdrs import receiver as cdrs_receiver
 from evroam.modules.cdrs import sender as cdrs_sender
+from evroam.modules.commands import sender as commands_sender
 from evroam.modules.credentials.handlers import router as credentials_router
 from evroam.modules.listcache import remembered_reply
 from evroam.modules.locations import receiver as locations_receiver
@@ -51,6 +52,7 @@ INTERFACE_ROUTERS: dict[tuple[ModuleID, InterfaceRole], APIRouter] = {
     (ModuleID.TARIFFS, _R): tariffs_receiver.router,
     (ModuleID.TOKENS, _S): tokens_sender.router,
     (ModuleID.TOKENS, _R): tokens_receiver.router,
+    (ModuleID.COMMANDS, _S): commands_sender.router,
 }
 
 

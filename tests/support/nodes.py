@@ -111,6 +111,17 @@ class InProcessNetwork:
         self.apps[host] = app
         return node
 
+    async def restart(self, host: str) -> Node:
+        """Stop the node at `host` and start it again on the same database (what a process restart keeps)."""
+        old = self.nodes[host]
+        await old.close()
+        node = await Node.open(old.settings, save_identity=True, transport=self.transport)
+        app = create_app(node=node)
+        self.transport.add(host, app)
+        self.nodes[host] = node
+        self.apps[host] = app
+        return node
+
     def client(self, host: str) -> httpx.AsyncClient:
         """A plain HTTP client talking to one node (for black-box requests); closed with the network."""
         client = httpx.AsyncClient(transport=self.transport, base_url=f"http://{host}")

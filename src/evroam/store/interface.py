@@ -13,6 +13,7 @@ from evroam.types import Role
 
 __all__ = [
     "Change",
+    "CommandRecord",
     "CredentialsTokenRecord",
     "ListQuery",
     "NodeIdentity",
@@ -155,6 +156,29 @@ class ListQuery:
     object_type: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """A command we sent to a CPO (as eMSP): the request, the CommandResponse, the CommandResult.
+
+    JSON fields hold the objects as sent or received; times are UTC. `deadline` is when the result
+    was due (the response's timeout after it arrived); `error` says why the request never got a response.
+    """
+
+    id: str
+    peer_id: str
+    command: str
+    country_code: str
+    party_id: str
+    request: str
+    created_at: datetime
+    response: str | None = None
+    responded_at: datetime | None = None
+    deadline: datetime | None = None
+    result: str | None = None
+    result_at: datetime | None = None
+    error: str | None = None
+
+
 class PutOutcome(StrEnum):
     """What a write did."""
 
@@ -224,6 +248,23 @@ class Store(Protocol):
         ...
 
     async def set_sync_mark(self, peer_id: str, module: str, mark: datetime) -> None: ...
+
+    # -- commands we sent -------------------------------------------------------------------------------
+    async def save_command(self, record: CommandRecord) -> None:
+        """Insert or replace the command (its id is ours)."""
+        ...
+
+    async def get_command(self, command_id: str) -> CommandRecord | None: ...
+
+    async def record_command_response(
+        self, command_id: str, *, response: str | None, at: datetime, deadline: datetime | None, error: str | None
+    ) -> None:
+        """Store the CommandResponse (or why there is none), leaving a result that came first untouched."""
+        ...
+
+    async def record_command_result(self, command_id: str, result: str, at: datetime) -> CommandRecord | None:
+        """Store the first CommandResult of a command (a repeated one is ignored); None when unknown."""
+        ...
 
     # -- module objects (locations, sessions, cdrs, tariffs, tokens) ---------------------------------
     async def get_object(self, module: str, key: ObjectKey) -> StoredObject | None: ...

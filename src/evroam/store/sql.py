@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Connection, Table, delete, event, select
+from sqlalchemy import Connection, Table, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -15,6 +16,7 @@ from sqlalchemy.sql.dml import Insert
 
 from evroam.store.changes import PEERS_CHANGED, watch_changes
 from evroam.store.interface import (
+    CommandRecord,
     CredentialsTokenRecord,
     NodeIdentity,
     PartyRecord,
@@ -24,7 +26,7 @@ from evroam.store.interface import (
     TokenKind,
 )
 from evroam.store.objects import ObjectTable
-from evroam.store.tables import credentials_tokens, node_identity, peers, sync_marks
+from evroam.store.tables import commands, credentials_tokens, node_identity, peers, sync_marks
 from evroam.types import Role
 
 __all__ = ["SQLITE_BEGIN_OPTION", "SqlStore", "async_url", "create_engine"]
@@ -208,6 +210,36 @@ class SqlStore(ObjectTable):
             await conn.execute(delete(credentials_tokens).where(credentials_tokens.c.peer_id == peer_id))
             await conn.execute(delete(peers).where(peers.c.id == peer_id))
         self.changes.bump(PEERS_CHANGED)
+
+    # -- commands -----------------------------------------------------------------------------------
+    async def save_command(self, record: CommandRecord) -> None:
+        async with self._writer.begin() as conn:
+            await conn.execute(self._upsert(commands, dataclasses.asdict(record), key="id"))
+
+    async def get_command(self, command_id: str) -> CommandRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(commands).where(commands.c.id == command_id))).mappings().first()
+        return None if row is None else CommandRecord(**row)
+
+    async def record_command_response(
+        self, command_id: str, *, response: str | None, at: datetime, deadline: datetime | None, error: str | None
+    ) -> None:
+        async with self._writer.begin() as conn:
+            await conn.execute(
+                update(commands)
+                .where(commands.c.id == command_id)
+                .values(response=response, responded_at=at, deadline=deadline, error=error)
+            )
+
+    async def record_command_result(self, command_id: str, result: str, at: datetime) -> CommandRecord | None:
+        async with self._writer.begin() as conn:
+            await conn.execute(
+                update(commands)
+                .where(commands.c.id == command_id, commands.c.result.is_(None))
+                .values(result=result, result_at=at)
+            )
+            row = (await conn.execute(select(commands).where(commands.c.id == command_id))).mappings().first()
+        return None if row is None else CommandRecord(**row)
 
     # -- credentials tokens -----------------------------------------------------------------------
     async def find_token(self, token_hash: str) -> CredentialsTokenRecord | None:

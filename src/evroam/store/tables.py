@@ -28,6 +28,7 @@ __all__ = [
     "Json",
     "UtcDateTime",
     "change_counts",
+    "commands",
     "credentials_tokens",
     "metadata",
     "node_identity",
@@ -166,4 +167,25 @@ change_counts = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("count", BigInteger, nullable=False),
+)
+
+# Commands this node sent (as eMSP) and their fate: the CPO's CommandResponse, then the CommandResult it
+# POSTs to the response_url naming this row's id. Kept in the database so a restart loses none of them.
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), nullable=False),
+    Column("command", String(32), nullable=False),
+    Column("country_code", String(8), nullable=False),
+    Column("party_id", String(8), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("response", Text, nullable=True),
+    Column("responded_at", UtcDateTime, nullable=True),
+    Column("deadline", UtcDateTime, nullable=True),
+    Column("result", Text, nullable=True),
+    Column("result_at", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Index(None, "peer_id", "created_at"),
 )
