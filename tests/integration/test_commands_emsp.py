@@ -157,6 +157,18 @@ async def test_refused_failed_and_timed_out_commands(setup: Setup) -> None:
     assert state_of(stored) == (CommandState.DONE, True)
 
 
+async def test_a_reservation_the_cpo_cancels_later_is_recorded_as_canceled(setup: Setup) -> None:
+    reserve = {**START, "expiry_date": "2030-01-01T10:00:00Z", "reservation_id": "R7"}
+    record = await send_command(setup.roaming.emsp, CommandType.RESERVE_NOW, CPO, reserve)
+    url = f"/ocpi/2.2.1/sender/commands/RESERVE_NOW/{record.id}"
+    await setup.as_cpo.post(url, {"result": "ACCEPTED"})
+    canceled = await setup.as_cpo.post(url, {"result": "CANCELED_RESERVATION"})
+    assert canceled.json().get("status_message") is None
+    stored = await setup.roaming.emsp.store.get_command(record.id)
+    assert stored is not None
+    assert json.loads(stored.result or "") == {"result": "CANCELED_RESERVATION"}
+
+
 async def test_a_result_reaches_the_emsp_after_it_restarted(setup: Setup) -> None:
     network = setup.roaming.network
     record = await send_command(setup.roaming.emsp, CommandType.START_SESSION, CPO, dict(START))

@@ -262,8 +262,11 @@ class Store(Protocol):
         """Store the CommandResponse (or why there is none), leaving a result that came first untouched."""
         ...
 
-    async def record_command_result(self, command_id: str, result: str, at: datetime) -> CommandRecord | None:
-        """Store the first CommandResult of a command (a repeated one is ignored); None when unknown."""
+    async def record_command_result(
+        self, command_id: str, result: str, at: datetime, *, replace: bool = False
+    ) -> CommandRecord | None:
+        """Store the first CommandResult of a command (a repeated one is ignored unless `replace`); None when
+        the command is unknown."""
         ...
 
     # -- module objects (locations, sessions, cdrs, tariffs, tokens) ---------------------------------

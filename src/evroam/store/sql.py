@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Connection, Table, delete, event, select, update
+from sqlalchemy import Connection, Table, and_, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -231,11 +231,14 @@ class SqlStore(ObjectTable):
                 .values(response=response, responded_at=at, deadline=deadline, error=error)
             )
 
-    async def record_command_result(self, command_id: str, result: str, at: datetime) -> CommandRecord | None:
+    async def record_command_result(
+        self, command_id: str, result: str, at: datetime, *, replace: bool = False
+    ) -> CommandRecord | None:
+        which = commands.c.id == command_id
         async with self._writer.begin() as conn:
             await conn.execute(
                 update(commands)
-                .where(commands.c.id == command_id, commands.c.result.is_(None))
+                .where(which if replace else and_(which, commands.c.result.is_(None)))
                 .values(result=result, result_at=at)
             )
             row = (await conn.execute(select(commands).where(commands.c.id == command_id))).mappings().first()
