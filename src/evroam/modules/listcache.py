@@ -29,11 +29,11 @@ if TYPE_CHECKING:
 __all__ = ["PAGE_SCOPE_KEY", "CachedPage", "PageCache", "PageKey", "page_key", "remember", "remembered_reply"]
 
 PAGE_SCOPE_KEY: Final = "evroam.list_page"
-"""Scope entry the middleware leaves for the handler on a miss: the stamp to keep the page under."""
+"""Scope entry `remembered_reply` leaves for the handler on a miss: the stamp to keep the page under."""
 
 PageKey = tuple[Any, ...]
 
-_COPY_AT_MOST: Final = 256 * 1024
+_COPY_AT_MOST: Final = 256 * 1024  # larger pages are sent in two writes rather than copied with their timestamp
 
 _REQUEST_ID_B: Final = REQUEST_ID.lower().encode()
 _CORRELATION_ID_B: Final = CORRELATION_ID.lower().encode()
@@ -175,7 +175,7 @@ def page_key(scope: Scope, peer_id: str) -> PageKey:
 
 
 def remember(node: Node, scope: Scope, peer_id: str, head: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
-    """Keep a page the handler rendered, if the middleware let it through with a stamp."""
+    """Keep a page the handler rendered, if `remembered_reply` let the request through with a stamp."""
     stamp = scope.get(PAGE_SCOPE_KEY)
     if stamp is not None:
         headers = [(k, v) for k, v in raw_headers if k != b"content-length"]
