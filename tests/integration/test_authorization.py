@@ -37,8 +37,7 @@ async def connected(module_network: InProcessNetwork) -> Roaming:
 async def roaming(connected: Roaming) -> AsyncIterator[Roaming]:
     yield connected
     connected.emsp.authorization_policy = DefaultPolicy()
-    transport = connected.network.transport
-    transport.apps.setdefault("emsp.test", transport.apps.pop("emsp.test.down", None))  # type: ignore[arg-type]
+    connected.network.transport.bring_up("emsp.test")
     await connected.network.clear_objects()
 
 
@@ -54,8 +53,7 @@ async def cpo_cache(node: Node, uid: str, **fields: Any) -> None:
 
 
 def emsp_down(roaming: Roaming) -> None:
-    apps = roaming.network.transport.apps
-    apps["emsp.test.down"] = apps.pop("emsp.test")
+    roaming.network.transport.take_down("emsp.test")
 
 
 def authorize_requests(roaming: Roaming) -> list[httpx.Request]:

@@ -70,9 +70,7 @@ async def connected(module_network: InProcessNetwork) -> Setup:
 async def setup(connected: Setup) -> AsyncIterator[Setup]:
     connected.fake.answer = {"result": "ACCEPTED", "timeout": 30}
     connected.fake.status_code = 1000
-    connected.roaming.network.transport.apps.setdefault(
-        "cmd.test", connected.roaming.network.transport.apps.pop("cmd.down", None)
-    )  # type: ignore[arg-type]
+    connected.roaming.network.transport.bring_up("cmd.test")
     yield connected
 
 
@@ -137,12 +135,11 @@ async def test_refused_failed_and_timed_out_commands(setup: Setup) -> None:
     assert "2001" in error.error
 
     setup.fake.status_code = 1000
-    apps = setup.roaming.network.transport.apps
-    apps["cmd.down"] = apps.pop("cmd.test")
+    setup.roaming.network.transport.take_down("cmd.test")
     unreachable = await send_command(emsp, CommandType.CANCEL_RESERVATION, CPO, {"reservation_id": "R1"})
     assert state_of(unreachable) == (CommandState.FAILED, False)
     assert "cmd.test" in (unreachable.error or "")
-    apps["cmd.test"] = apps.pop("cmd.down")
+    setup.roaming.network.transport.bring_up("cmd.test")
 
     setup.fake.answer = {"result": "ACCEPTED", "timeout": 1}
     slow = await send_command(emsp, CommandType.START_SESSION, CPO, dict(START))

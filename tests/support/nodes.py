@@ -28,10 +28,19 @@ class RoutingTransport(httpx.AsyncBaseTransport):
 
     def __init__(self) -> None:
         self.apps: dict[str, httpx.ASGITransport] = {}
+        self.down: dict[str, httpx.ASGITransport] = {}
         self.requests: list[httpx.Request] = []
 
     def add(self, host: str, app: FastAPI) -> None:
         self.apps[host] = httpx.ASGITransport(app=app)
+
+    def take_down(self, host: str) -> None:
+        """Make `host` unreachable (connection errors) until `bring_up`."""
+        self.down[host] = self.apps.pop(host)
+
+    def bring_up(self, host: str) -> None:
+        if host in self.down:
+            self.apps[host] = self.down.pop(host)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
