@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from support.processes import NodeProcess
-
-
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess]]:
-    cpo = NodeProcess(tmp_path, "cpo", "NL-CPO-CPO")
-    emsp = NodeProcess(tmp_path, "emsp", "DE-EMS-EMSP")
-    try:
-        cpo.start()
-        emsp.start()
-        yield cpo, emsp
-    finally:
-        cpo.stop()
-        emsp.stop()
 
 
 def auth(token: str) -> dict[str, str]:

@@ -5,30 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from evroam.store import open_store
 from evroam.store.interface import ListQuery
 
 from support import ocpi_data as data
 from support.processes import NodeProcess
-
-
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess]]:
-    cpo = NodeProcess(tmp_path, "cpo", "NL-CPO-CPO", admin_token="cpo-admin-secret")
-    emsp = NodeProcess(tmp_path, "emsp", "DE-EMS-EMSP", admin_token="emsp-admin-secret")
-    try:
-        cpo.start()
-        emsp.start()
-        yield cpo, emsp
-    finally:
-        cpo.stop()
-        emsp.stop()
 
 
 def stored(node: NodeProcess, module: str) -> dict[tuple[str, str, str, str], dict[str, Any]]:

@@ -56,6 +56,40 @@ async def test_a_revocation_elsewhere_takes_effect_within_the_ttl(store: SqlStor
         await auth.caller(header("secret-1"), registration_allowed=False)
 
 
+async def test_a_revocation_elsewhere_takes_effect_once_the_watcher_reports_it(store: SqlStore, tmp_path: Path) -> None:
+    peer = await add_peer(store, "secret-1")
+    auth = Authenticator(store, ttl=3600)
+    watcher = asyncio.get_running_loop().create_task(store.watch_changes())
+    try:
+        for _ in range(250):
+            if store.changes.live:
+                break
+            await asyncio.sleep(0.02)
+        await auth.caller(header("secret-1"), registration_allowed=False)
+        assert auth.recent_module_caller(header("secret-1")) is not None
+        other = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}")  # another process, say
+        await other.save_peer(peer, revoke_all_tokens=True)
+        await other.close()
+        for _ in range(250):
+            if auth.recent_module_caller(header("secret-1")) is None:
+                break
+            await asyncio.sleep(0.02)
+        with pytest.raises(UnauthorizedError):
+            await auth.caller(header("secret-1"), registration_allowed=False)
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+
+
+async def test_a_change_of_this_process_ends_cached_answers_at_once(store: SqlStore) -> None:
+    peer = await add_peer(store, "secret-1")
+    auth = Authenticator(store, ttl=3600)
+    await auth.caller(header("secret-1"), registration_allowed=False)
+    await store.save_peer(peer, revoke_all_tokens=True)  # straight to the store, not through a Node
+    with pytest.raises(UnauthorizedError):
+        await auth.caller(header("secret-1"), registration_allowed=False)
+
+
 async def test_forget_drops_cached_callers_at_once(store: SqlStore) -> None:
     peer = await add_peer(store, "secret-1")
     auth = Authenticator(store, ttl=60)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from pydantic import Field
 
@@ -38,14 +36,4 @@ async def authorize_token(node: AdminNode, request: Request) -> OcpiResponse:
         raise NotFoundError("this node hosts no CPO party: authorization is asked by a CPO's charge points")
     asked = parse_model(AuthorizeRequest, await read_object(request, node))
     result = await authorize(node, asked.uid, asked.type, asked.location, answer_within=asked.timeout)
-    data: dict[str, Any] = {"accepted": result.accepted, "source": result.source.value}
-    if result.allowed is not None:
-        data["allowed"] = result.allowed.value
-    if result.authorization_reference is not None:
-        data["authorization_reference"] = result.authorization_reference
-    for name, model in (("token", result.token), ("location", result.location), ("info", result.info)):
-        if model is not None:
-            data[name] = model.to_dict()
-    if result.reason:
-        data["reason"] = result.reason
-    return OcpiResponse(data)
+    return OcpiResponse(result.to_dict())

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from evroam.errors import UnauthorizedError
+from evroam.store.changes import PEERS_CHANGED
 from evroam.store.interface import CredentialsTokenRecord, Peer, PeerStatus, Store, TokenKind
 from evroam.transport.auth import hash_token, token_candidates, tokens_equal
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["Authenticator", "Caller", "node_of", "peer_caller", "registration_caller"]
 
 _MAX_CACHED = 10_000
+_PEERS = (PEERS_CHANGED,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +38,17 @@ class Caller:
 class Authenticator:
     """Resolves `Authorization` headers to callers, remembering recent answers for a moment.
 
-    Every request needs its caller, so a short-lived cache saves two lookups per request. Peer changes
-    made by this process clear it at once (`forget`); a revocation by another process (a command run
-    against the same database) takes effect within `ttl` seconds. Unknown tokens are never cached.
+    Every request needs its caller, so a short-lived cache saves two lookups per request. An answer is
+    used only while the store's `peers` change counter is what it was (`evroam.store.changes`): peer and
+    token changes of this process end it at once, those of another process (a command run against the
+    same database) as soon as the store's watcher reports them, and within `ttl` seconds in any case.
+    Unknown tokens are never cached.
     """
 
     def __init__(self, store: Store, ttl: float = 2.0) -> None:
         self.store = store
         self.ttl = ttl
-        self._known: dict[str, tuple[float, CredentialsTokenRecord, Peer]] = {}
+        self._known: dict[str, tuple[float, tuple[int, ...], CredentialsTokenRecord, Peer]] = {}
         # Header → its first token candidate and that token's digest, for `recent_module_caller`.
         self._first_candidates: dict[str, tuple[str, str]] = {}
 
@@ -76,7 +80,7 @@ class Authenticator:
 
     def recent_module_caller(self, header: str | None) -> Caller | None:
         """The caller `caller(header, registration_allowed=False)` would return, if that is known without
-        asking the store (resolved within `ttl`); None when it is not (then ask `caller`)."""
+        asking the store (resolved lately, and no peer changed since); None when it is not (then ask `caller`)."""
         if header is None:
             return None
         first = self._first_candidates.get(header)
@@ -85,19 +89,27 @@ class Authenticator:
             if not candidates:
                 return None
             first = (candidates[0], hash_token(candidates[0]))
-        cached = self._known.get(first[1])
-        if cached is None or cached[0] <= time.monotonic() or cached[1].kind == TokenKind.REGISTRATION:
+        cached = self._current(first[1])
+        if cached is None or cached[0].kind == TokenKind.REGISTRATION:
             return None
         if len(self._first_candidates) > _MAX_CACHED:
             self._first_candidates.clear()
         self._first_candidates[header] = first  # only headers of known tokens are kept
-        return Caller(cached[2], cached[1].kind, first[0])
+        return Caller(cached[1], cached[0].kind, first[0])
+
+    def _current(self, digest: str) -> tuple[CredentialsTokenRecord, Peer] | None:
+        cached = self._known.get(digest)
+        if cached is None or cached[0] <= time.monotonic() or cached[1] != self.store.changes.stamp(_PEERS):
+            return None
+        return cached[2], cached[3]
 
     async def _lookup(self, digest: str) -> tuple[CredentialsTokenRecord, Peer] | None:
+        cached = self._current(digest)
+        if cached is not None:
+            return cached
+        # Taken before reading: a change landing meanwhile makes this answer stale at once.
+        stamp = self.store.changes.stamp(_PEERS)
         now = time.monotonic()
-        cached = self._known.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1], cached[2]
         record = await self.store.find_token(digest)
         if record is None or not tokens_equal(record.token_hash, digest):
             self._known.pop(digest, None)
@@ -108,7 +120,7 @@ class Authenticator:
             return None
         if len(self._known) > _MAX_CACHED:
             self._known.clear()
-        self._known[digest] = (now + self.ttl, record, peer)
+        self._known[digest] = (now + self.ttl, stamp, record, peer)
         return record, peer
 
 

@@ -71,6 +71,20 @@ class Authorization:
     info: DisplayText | None = None
     reason: str = ""
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready, absent fields left out."""
+        data: dict[str, object] = {"accepted": self.accepted, "source": self.source.value}
+        if self.allowed is not None:
+            data["allowed"] = self.allowed.value
+        if self.authorization_reference is not None:
+            data["authorization_reference"] = self.authorization_reference
+        for name, model in (("token", self.token), ("location", self.location), ("info", self.info)):
+            if model is not None:
+                data[name] = model.to_dict()
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
 
 async def authorize(
     node: Node,
