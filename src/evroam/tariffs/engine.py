@@ -14,6 +14,7 @@ from evroam.tariffs.breakdown import (
     CostLine,
     PricedPeriod,
     PricingResult,
+    StepAdjustment,
     VatTotal,
 )
 from evroam.tariffs.clock import HOUR, to_us, zone_clock
@@ -89,7 +90,7 @@ def price_periods(
         fees = flats.get(index)
         if fees is not None:
             for fee in fees:
-                lines.append(_flat_line(fee))
+                lines.append(_cost_line(fee, _ONE, _ONE, None))
                 charged[fee] = charged.get(fee, _ZERO) + fee.price
         volumes = piece.volumes
         for dim, component in enumerate(piece.picks):
@@ -101,25 +102,9 @@ def price_periods(
                 extra = extra_at.get((index, dim))
                 if extra is not None:
                     billed, step = volume + extra.volume, extra.adjustment
-            excl = billed * component.price
-            lines.append(
-                CostLine(
-                    component.dimension,
-                    component.category,
-                    component.tariff_id,
-                    component.element_index,
-                    component.component_index,
-                    component.price,
-                    component.vat,
-                    component.step_size,
-                    volume,
-                    billed,
-                    step,
-                    excl,
-                    excl * component.vat_factor,
-                )
-            )
-            charged[component] = charged.get(component, _ZERO) + excl
+            line = _cost_line(component, volume, billed, step)
+            lines.append(line)
+            charged[component] = charged.get(component, _ZERO) + line.excl_vat
         priced.append(
             PricedPeriod(
                 piece.usage.index,
@@ -189,8 +174,8 @@ def price_periods(
     )
 
 
-def _flat_line(component: Component) -> CostLine:
-    excl = component.price
+def _cost_line(component: Component, volume: Decimal, billed: Decimal, step: StepAdjustment | None) -> CostLine:
+    excl = billed * component.price
     return CostLine(
         component.dimension,
         component.category,
@@ -200,9 +185,9 @@ def _flat_line(component: Component) -> CostLine:
         component.price,
         component.vat,
         component.step_size,
-        _ONE,
-        _ONE,
-        None,
+        volume,
+        billed,
+        step,
         excl,
         excl * component.vat_factor,
     )
