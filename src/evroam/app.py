@@ -14,6 +14,9 @@ from evroam.admin import router as admin_router
 from evroam.config import Settings
 from evroam.modules.cdrs import receiver as cdrs_receiver
 from evroam.modules.cdrs import sender as cdrs_sender
+from evroam.modules.chargingprofiles import receiver as chargingprofiles_receiver
+from evroam.modules.chargingprofiles import sender as chargingprofiles_sender
+from evroam.modules.commands import receiver as commands_receiver
 from evroam.modules.commands import sender as commands_sender
 from evroam.modules.credentials.handlers import router as credentials_router
 from evroam.modules.listcache import remembered_reply
@@ -53,6 +56,9 @@ INTERFACE_ROUTERS: dict[tuple[ModuleID, InterfaceRole], APIRouter] = {
     (ModuleID.TOKENS, _S): tokens_sender.router,
     (ModuleID.TOKENS, _R): tokens_receiver.router,
     (ModuleID.COMMANDS, _S): commands_sender.router,
+    (ModuleID.COMMANDS, _R): commands_receiver.router,
+    (ModuleID.CHARGINGPROFILES, _S): chargingprofiles_sender.router,
+    (ModuleID.CHARGINGPROFILES, _R): chargingprofiles_receiver.router,
 }
 
 
@@ -91,6 +97,7 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
         opened = await Node.open(settings, save_identity=True)
         _mount(app, opened)
         opened.watch_changes()
+        await opened.start()
         log.info("evroam %s serving %s at %s", __version__, _describe(opened), opened.versions_url)
         try:
             yield

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     # Memory for Sender list pages kept until their data changes; 0 renders every page afresh.
     page_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     request_timeout: float = Field(default=10.0, gt=0)
+    # What carries out commands and charging profiles for a CPO party's Charge Points: "sim" (the built-in
+    # simulator), "none" (they are answered NOT_SUPPORTED) or "package.module:factory", a callable taking
+    # the node and returning a `evroam.chargepoints.ChargePoints` (e.g. a bridge to OCPP).
+    charge_points: str = Field(default="sim", pattern=r"^(sim|none|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
+    # Seconds a peer is told to wait for a command's or profile request's result (CommandResponse.timeout);
+    # a Charge Point that has not answered by then gets the result TIMEOUT.
+    command_timeout: int = Field(default=30, ge=1, le=3600)
+    # Simulator: seconds between meter values of running sessions, and how long a Charge Point takes to answer.
+    sim_meter_interval: float = Field(default=5.0, gt=0)
+    sim_answer_delay: float = Field(default=0.5, ge=0)
     log_level: str = "info"
     # Bearer token of the back-office API (/admin/api); unset means that API refuses every request.
     admin_token: str | None = None

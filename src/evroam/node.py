@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
+from evroam.chargepoints import ChargePoints, load_charge_points
 from evroam.client import OcpiClient, UrlPolicy
 from evroam.config import Settings
 from evroam.modules.credentials.models import CredentialsRole
@@ -20,6 +24,8 @@ from evroam.store.interface import CredentialsTokenRecord, NodeIdentity, PartyRe
 from evroam.types import BusinessDetails, InterfaceRole, ModuleID, utcnow
 
 __all__ = ["SUPPORTED_VERSIONS", "Node", "NodeConfigError"]
+
+log = logging.getLogger("evroam")
 
 # Highest first. 2.1.1 and 2.3.0 join as their converters land.
 SUPPORTED_VERSIONS: tuple[str, ...] = ("2.2.1",)
@@ -46,11 +52,42 @@ class Node:
     list_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Path of each mounted Sender list → the store counters its pages depend on (see `PageCache`)."""
 
+    charge_points: ChargePoints | None = None
+    """What carries out commands and profile requests on our CPO parties' Charge Points (see `start`)."""
+    callbacks_due: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    """Set when a callback owed to a peer was added, waking the delivery worker."""
+
     _watcher: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.auth = Authenticator(self.store)
         self.pages = PageCache(self.settings.page_cache_bytes)
+
+    async def start(self) -> None:
+        """Start the node's own work: deliver the callbacks owed to peers, drive the Charge Points, and
+        take up the requests for them a previous run accepted but did not finish."""
+        from evroam.chargepoints.requests import resume
+        from evroam.delivery.callbacks import run_callbacks
+
+        if self.charge_points is None:
+            self.charge_points = load_charge_points(self)
+        self.background(run_callbacks(self))
+        runner = getattr(self.charge_points, "run", None)
+        if runner is not None:
+            self.background(runner())
+        await resume(self)
+
+    def background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` alongside requests, until it ends or the node closes (an error is logged)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background work failed", exc_info=task.exception())
 
     async def save_peer(
         self,
@@ -121,6 +158,10 @@ class Node:
             self._watcher = asyncio.get_running_loop().create_task(self.store.watch_changes())
 
     async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

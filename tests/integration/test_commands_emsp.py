@@ -61,7 +61,9 @@ async def connected(module_network: InProcessNetwork) -> Setup:
     fake = FakeReceiver()
     module_network.transport.add("cmd.test", fake.app)
     peer = next(iter(await roaming.emsp.store.list_peers()))
-    endpoints = (*peer.endpoints, PeerEndpoint("commands", "RECEIVER", "http://cmd.test/commands"))
+    # The CPO's own Commands Receiver is replaced by the fake.
+    kept = tuple(e for e in peer.endpoints if e.identifier != "commands")
+    endpoints = (*kept, PeerEndpoint("commands", "RECEIVER", "http://cmd.test/commands"))
     await roaming.emsp.save_peer(dataclasses.replace(peer, endpoints=endpoints))
     return Setup(roaming, fake, roaming.at_emsp)
 

@@ -114,6 +114,7 @@ class InProcessNetwork:
         }
         config = Settings.model_validate(options)
         node = await Node.open(config, save_identity=True, transport=self.transport)
+        await node.start()
         app = create_app(node=node)
         self.transport.add(host, app)
         self.nodes[host] = node
@@ -125,6 +126,7 @@ class InProcessNetwork:
         old = self.nodes[host]
         await old.close()
         node = await Node.open(old.settings, save_identity=True, transport=self.transport)
+        await node.start()
         app = create_app(node=node)
         self.transport.add(host, app)
         self.nodes[host] = node

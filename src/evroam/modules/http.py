@@ -37,6 +37,20 @@ class ModuleCtx:
         """country_code/party_id pairs the peer registered (the only ones it may push objects under)."""
         return [(r.country_code, r.party_id) for r in self.caller.peer.roles]
 
+    def calling_party(self, *roles: Role) -> tuple[str, str]:
+        """The caller's party this request comes from: the OCPI-from headers (which must name one of its
+        registered parties: 404 otherwise), else its first party with one of `roles`, else its first."""
+        if self.routing.from_country_code and self.routing.from_party_id:
+            named = (self.routing.from_country_code.upper(), self.routing.from_party_id.upper())
+            if named not in {(cc.upper(), pid.upper()) for cc, pid in self.caller_parties}:
+                raise NotFoundError(f"party {named[0]}-{named[1]} (OCPI-from headers) is not registered by you")
+            return named
+        peer_roles = self.caller.peer.roles
+        chosen = next((r for r in peer_roles if r.role in roles), peer_roles[0] if peer_roles else None)
+        if chosen is None:
+            raise NotFoundError("your platform registered no party")
+        return chosen.country_code.upper(), chosen.party_id.upper()
+
     def own_parties(self, *roles: Role) -> list[PartyRecord]:
         """Our parties with one of `roles`, narrowed to the OCPI-to party when the request names one of them."""
         ours = [p for p in self.node.parties if p.role in roles or p.role == Role.HUB]

@@ -12,6 +12,7 @@ from evroam.store.changes import ChangeCounters
 from evroam.types import Role
 
 __all__ = [
+    "Callback",
     "Change",
     "CommandRecord",
     "CredentialsTokenRecord",
@@ -23,6 +24,7 @@ __all__ = [
     "PeerEndpoint",
     "PeerStatus",
     "PutOutcome",
+    "ReceivedRequest",
     "Store",
     "StoredObject",
     "TokenKind",
@@ -179,6 +181,54 @@ class CommandRecord:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedRequest:
+    """A request a peer sent us for a Charge Point (a command, a charging-profile request), kept until its
+    result is settled, so a restart between our response and the result loses nothing.
+
+    `kind` is the command (START_SESSION...) or the profile request (SET_PROFILE, GET_PROFILE,
+    CLEAR_PROFILE); `sender` the peer's party that asked, `cpo` ours that answered. `request` is the body
+    as received (JSON); `result` the result posted back, None while the Charge Point has not answered.
+    """
+
+    id: str
+    peer_id: str
+    kind: str
+    sender_country_code: str
+    sender_party_id: str
+    cpo_country_code: str
+    cpo_party_id: str
+    request: str
+    response_url: str
+    received_at: datetime
+    due_at: datetime
+    result: str | None = None
+    result_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A call we owe a peer at a URL it gave us (a command's result, an ActiveChargingProfile...).
+
+    Stored in the transaction that decides it; a delivery worker sends it, retrying transient failures
+    until `expires_at`. `routing` is (from cc, from pid, to cc, to pid) for the OCPI-from/to headers.
+    """
+
+    peer_id: str
+    method: str
+    url: str
+    body: str
+    created_at: datetime
+    expires_at: datetime
+    routing: tuple[str, str, str, str]
+    id: int | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+    last_error: str | None = None
+
+
 class PutOutcome(StrEnum):
     """What a write did."""
 
@@ -267,6 +317,55 @@ class Store(Protocol):
     ) -> CommandRecord | None:
         """Store the first CommandResult of a command (a repeated one is ignored unless `replace`); None when
         the command is unknown."""
+        ...
+
+    # -- requests received for a Charge Point, and the calls owed back -----------------------------------
+    async def save_received_request(self, request: ReceivedRequest) -> None:
+        """Insert a request we accepted (its id is ours)."""
+        ...
+
+    async def get_received_request(self, request_id: str) -> ReceivedRequest | None: ...
+
+    async def unsettled_requests(self) -> list[ReceivedRequest]:
+        """Accepted requests without a result yet, oldest first (what a restarted node takes up again)."""
+        ...
+
+    async def settle_request(self, request_id: str, result: str, at: datetime, callback: Callback | None) -> bool:
+        """Record the request's result and owe `callback` (its delivery, if any), in one transaction; False
+        (and nothing written) when the request is unknown or had its result already."""
+        ...
+
+    async def add_callback(self, callback: Callback) -> int:
+        """Owe a call; returns its id."""
+        ...
+
+    async def claim_callbacks(self, now: datetime, limit: int, lease: float) -> list[Callback]:
+        """Callbacks due at `now` (neither delivered nor failed), oldest first; each is hidden from other
+        claims for `lease` seconds, so several workers never send the same one at once."""
+        ...
+
+    async def next_callback_at(self) -> datetime | None:
+        """When the earliest callback still owed falls due (None: nothing owed)."""
+        ...
+
+    async def get_callback(self, callback_id: int) -> Callback | None: ...
+
+    async def callback_sent(
+        self, callback_id: int, at: datetime, *, error: str | None = None, retry_at: datetime | None = None
+    ) -> None:
+        """Record an attempt: delivered (no error), to be retried at `retry_at`, or failed for good."""
+        ...
+
+    async def get_state(self, kind: str, key: str) -> str | None:
+        """Charge-point side state kept by kind and key (reservations, charging profiles), as JSON."""
+        ...
+
+    async def put_state(self, kind: str, key: str, data: str, at: datetime) -> None: ...
+
+    async def delete_state(self, kind: str, key: str) -> bool: ...
+
+    async def list_state(self, kind: str) -> list[tuple[str, str]]:
+        """Every (key, data) of `kind`, by key."""
         ...
 
     # -- module objects (locations, sessions, cdrs, tariffs, tokens) ---------------------------------

@@ -26,6 +26,7 @@ from evroam.store.interface import (
     TokenKind,
 )
 from evroam.store.objects import ObjectTable
+from evroam.store.requests import RequestTables
 from evroam.store.tables import commands, credentials_tokens, node_identity, peers, sync_marks
 from evroam.types import Role
 
@@ -98,7 +99,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-class SqlStore(ObjectTable):
+class SqlStore(ObjectTable, RequestTables):
     """The store of one node in a SQL database; every method runs in a transaction of its own."""
 
     def __init__(self, engine: AsyncEngine) -> None:

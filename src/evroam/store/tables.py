@@ -27,13 +27,16 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 __all__ = [
     "Json",
     "UtcDateTime",
+    "callbacks",
     "change_counts",
+    "charge_point_state",
     "commands",
     "credentials_tokens",
     "metadata",
     "node_identity",
     "objects",
     "peers",
+    "received_requests",
     "sync_marks",
 ]
 
@@ -188,4 +191,56 @@ commands = Table(
     Column("result_at", UtcDateTime, nullable=True),
     Column("error", Text, nullable=True),
     Index(None, "peer_id", "created_at"),
+)
+
+# Requests peers sent us for a Charge Point (commands, charging-profile requests) and their result, kept
+# so that a restart between our response and the result takes them up again.
+received_requests = Table(
+    "received_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("sender_country_code", String(8), nullable=False),
+    Column("sender_party_id", String(8), nullable=False),
+    Column("cpo_country_code", String(8), nullable=False),
+    Column("cpo_party_id", String(8), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("response_url", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("result", Text, nullable=True),
+    Column("result_at", UtcDateTime, nullable=True),
+    Index(None, "result_at", "received_at"),
+)
+
+# Calls owed to peers at URLs they gave us (results, ActiveChargingProfiles), until delivered or given up.
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("routing", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("failed_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "next_attempt_at"),
+)
+
+# What the charge-point side keeps beyond OCPI objects (reservations, charging profiles set on sessions),
+# one JSON document per kind and key.
+charge_point_state = Table(
+    "charge_point_state",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

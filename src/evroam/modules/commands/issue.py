@@ -33,7 +33,7 @@ class CommandState(StrEnum):
     """Where a command stands."""
 
     FAILED = "FAILED"  # no CommandResponse: the CPO could not be reached or answered with an error
-    REFUSED = "REFUSED"  # the CommandResponse was not ACCEPTED (NOT_SUPPORTED, REJECTED, UNKNOWN_SESSION)
+    REFUSED = "REFUSED"  # the response was not ACCEPTED (NOT_SUPPORTED, REJECTED, UNKNOWN_SESSION, TOO_OFTEN)
     PENDING = "PENDING"  # accepted; the result is not in yet and not yet due
     TIMED_OUT = "TIMED_OUT"  # accepted; no result by the deadline
     DONE = "DONE"  # the CommandResult arrived (`late` when after the deadline)
@@ -47,8 +47,9 @@ def state_of(record: CommandRecord, now: datetime | None = None) -> tuple[Comman
     if record.error is not None:
         return CommandState.FAILED, False
     if record.response is not None:
-        response = CommandResponse.model_validate_json(record.response)
-        if response.result != CommandResponseType.ACCEPTED:
+        # The table also keeps charging-profile requests: a CommandResponse and a ChargingProfileResponse
+        # both say ACCEPTED in `result` when a result is to follow.
+        if json.loads(record.response).get("result") != CommandResponseType.ACCEPTED.value:
             return CommandState.REFUSED, False
         if record.deadline is not None and (now or utcnow()) > record.deadline:
             return CommandState.TIMED_OUT, False

@@ -25,7 +25,9 @@ async def receive_result(ctx: Ctx, command: str, command_id: str) -> OcpiRespons
     exception: CANCELED_RESERVATION posted to its RESERVE_NOW response_url replaces the earlier result
     (mod_commands "Reservation canceled by the CPO")."""
     record = await ctx.node.store.get_command(command_id)
-    if record is None or record.peer_id != ctx.caller.peer.id or record.command != command.upper():
+    # The commands table also holds charging-profile requests; only commands take a CommandResult here.
+    is_command = command.upper() in CommandType.__members__
+    if record is None or not is_command or record.peer_id != ctx.caller.peer.id or record.command != command.upper():
         raise NotFoundError(f"no {command[:32]} command {command_id[:36]!r} was sent to you")
     result = parse_model(CommandResult, await ctx.body())
     canceled = (
