@@ -3,30 +3,11 @@ delta), the eMSP's tokens reach the CPO, and both sides hold the same objects fi
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Any
-
-from evroam.store import open_store
-from evroam.store.interface import ListQuery
 
 from support import ocpi_data as data
 from support.processes import NodeProcess
-
-
-def stored(node: NodeProcess, module: str) -> dict[tuple[str, str, str, str], dict[str, Any]]:
-    """Everything a node's database holds of a module, keyed, as JSON documents."""
-
-    async def read() -> dict[tuple[str, str, str, str], dict[str, Any]]:
-        store = await open_store(node.database_url)
-        try:
-            _, rows = await store.list_objects(module, ListQuery(limit=1_000_000))
-        finally:
-            await store.close()
-        return {(r.key.country_code, r.key.party_id, r.key.id, r.key.type): json.loads(r.data) for r in rows}
-
-    return asyncio.run(read())
 
 
 def test_back_office_data_reaches_the_emsp_by_pull_and_tokens_reach_the_cpo(
@@ -60,20 +41,20 @@ def test_back_office_data_reaches_the_emsp_by_pull_and_tokens_reach_the_cpo(
     assert pulled["cdrs"]["received"] == 1  # only the CDR of the eMSP's own token
 
     for module in ("locations", "tariffs"):
-        assert stored(emsp, module) == stored(cpo, module)
-    assert stored(emsp, "sessions") == {k: v for k, v in stored(cpo, "sessions").items() if k[2] == "S1"}
-    assert stored(emsp, "cdrs") == {k: v for k, v in stored(cpo, "cdrs").items() if k[2] == "C1"}
+        assert emsp.stored(module) == cpo.stored(module)
+    assert emsp.stored("sessions") == {k: v for k, v in cpo.stored("sessions").items() if k[2] == "S1"}
+    assert emsp.stored("cdrs") == {k: v for k, v in cpo.stored("cdrs").items() if k[2] == "C1"}
 
     # A delta: one EVSE changes status at the CPO; the next pull brings just that location.
     assert cpo.admin("PATCH", "/locations/NL/CPO/LOC00007/LOC00007-E1", {"status": "CHARGING"}).status_code == 200
     delta = {r["module"]: r for r in json.loads(emsp.cli("sync", cpo_peer["id"], "--dev", "--json").stdout)}
     assert delta["locations"]["received"] == 1
     assert delta["locations"]["since"] is not None
-    assert stored(emsp, "locations") == stored(cpo, "locations")
-    evse = stored(emsp, "locations")[("NL", "CPO", "LOC00007", "")]["evses"][1]
+    assert emsp.stored("locations") == cpo.stored("locations")
+    evse = emsp.stored("locations")[("NL", "CPO", "LOC00007", "")]["evses"][1]
     assert evse["status"] == "CHARGING"
 
     # Tokens: the CPO pulls them from the eMSP's Tokens Sender.
     tokens = {r["module"]: r for r in json.loads(cpo.cli("sync", emsp_peer["id"], "--dev", "--json").stdout)}
     assert tokens["tokens"]["created"] == 3
-    assert stored(cpo, "tokens") == stored(emsp, "tokens")
+    assert cpo.stored("tokens") == emsp.stored("tokens")

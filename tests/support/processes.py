@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from evroam.store import open_store
+from evroam.store.interface import ListQuery
 
 
 def free_port() -> int:
@@ -30,13 +34,16 @@ def node_env(**extra: str) -> dict[str, str]:
 class NodeProcess:
     """`evroam serve` in a child process with its own SQLite file; output goes to a log file."""
 
-    def __init__(self, tmp: Path, name: str, *parties: str, admin_token: str | None = None) -> None:
+    def __init__(
+        self, tmp: Path, name: str, *parties: str, admin_token: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.database_url = f"sqlite+aiosqlite:///{tmp / name}.db"
         self.log_path = tmp / f"{name}.log"
         self.parties = parties
         self.admin_token = admin_token
+        self.env = dict(env or {})  # EVROAM_* settings of the node
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,7 +56,7 @@ class NodeProcess:
         for party in self.parties:
             args += ["--party", party]
         log = self.log_path.open("ab")
-        extra = {"EVROAM_ADMIN_TOKEN": self.admin_token} if self.admin_token else {}
+        extra = {**self.env, **({"EVROAM_ADMIN_TOKEN": self.admin_token} if self.admin_token else {})}
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=node_env(**extra))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -61,6 +68,12 @@ class NodeProcess:
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise RuntimeError(f"node did not start within {timeout}s:\n{self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """End the process at once (SIGKILL): no shutdown, as in a crash."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -89,3 +102,16 @@ class NodeProcess:
         assert self.admin_token, "start the node with admin_token= to use its back-office API"
         headers = {"Authorization": f"Bearer {self.admin_token}"}
         return httpx.request(method, f"{self.base_url}/admin/api{path}", json=body, headers=headers, timeout=30)
+
+    def stored(self, module: str) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+        """Everything the node's database holds of a module, keyed, as JSON documents."""
+
+        async def read() -> dict[tuple[str, str, str, str], dict[str, Any]]:
+            store = await open_store(self.database_url)
+            try:
+                _, rows = await store.list_objects(module, ListQuery(limit=1_000_000))
+            finally:
+                await store.close()
+            return {(r.key.country_code, r.key.party_id, r.key.id, r.key.type): json.loads(r.data) for r in rows}
+
+        return asyncio.run(read())

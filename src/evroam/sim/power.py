@@ -3,6 +3,7 @@ a moment, the ActiveChargingProfile that follows, and the meter values a running
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
@@ -83,7 +84,8 @@ def active_profile(
         if profile.duration is not None:
             edges.append(profile.duration)
         for edge in edges:
-            offset = int((start + timedelta(seconds=edge) - now).total_seconds())
+            # Rounded up: the rate sampled at a truncated offset would still be the old one, losing the change.
+            offset = math.ceil((start + timedelta(seconds=edge) - now).total_seconds())
             if 0 < offset < duration:
                 moments.add(offset)
     periods: list[ChargingProfilePeriod] = []

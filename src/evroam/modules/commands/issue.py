@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from evroam.client.errors import PeerRequestError
+from evroam.client.errors import PeerRequestError, PeerResponseError
 from evroam.errors import NotFoundError
 from evroam.modules.commands.models import COMMAND_BODIES, CommandResponse, CommandResponseType, CommandType
 from evroam.modules.objects import parse_model
@@ -32,7 +32,7 @@ __all__ = ["CommandState", "command_view", "send_command", "state_of"]
 class CommandState(StrEnum):
     """Where a command stands."""
 
-    FAILED = "FAILED"  # no CommandResponse: the CPO could not be reached or answered with an error
+    FAILED = "FAILED"  # no CommandResponse: the CPO could not be reached or answered with an error alone
     REFUSED = "REFUSED"  # the response was not ACCEPTED (NOT_SUPPORTED, REJECTED, UNKNOWN_SESSION, TOO_OFTEN)
     PENDING = "PENDING"  # accepted; the result is not in yet and not yet due
     TIMED_OUT = "TIMED_OUT"  # accepted; no result by the deadline
@@ -44,7 +44,7 @@ def state_of(record: CommandRecord, now: datetime | None = None) -> tuple[Comman
     late = bool(record.result_at and record.deadline and record.result_at > record.deadline)
     if record.result is not None:
         return CommandState.DONE, late
-    if record.error is not None:
+    if record.response is None and record.error is not None:
         return CommandState.FAILED, False
     if record.response is not None:
         # The table also keeps charging-profile requests: a CommandResponse and a ChargingProfileResponse
@@ -123,6 +123,14 @@ async def send_command(
         response = parsed.to_json().decode()
         if parsed.result == CommandResponseType.ACCEPTED:
             deadline = utcnow() + timedelta(seconds=parsed.timeout)
+    except PeerResponseError as exc:
+        error = exc.message
+        # OCPI 2.2.1 mod_commands, "UNLOCK_CONNECTOR Unknown Location": an error status (2003) may come with
+        # a CommandResponse (REJECTED) as data; it is the CPO's answer, kept with the error.
+        try:
+            response = CommandResponse.model_validate(exc.error.data).to_json().decode()
+        except ValidationError:
+            response = None
     except PeerRequestError as exc:
         error = exc.message
     except ValidationError:
