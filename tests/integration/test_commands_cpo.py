@@ -249,7 +249,8 @@ async def test_reservations_of_different_emsps_never_collide(pair: Pair) -> None
     # Another driver cannot take the reserved EVSE; the reserving one starts on it, in the reservation's session.
     intruder = await start(pair, "EVSE3", uid="APP2")
     assert await result_of(mine, intruder) == {"result": "EVSE_OCCUPIED"}
-    started = await start(pair, "EVSE3")
+    body = {"token": nl_token(), "location_id": "LOC1"}  # no EVSE named: the reserved one is used
+    started = await send_command(mine, CommandType.START_SESSION, CPO, body)
     assert await result_of(mine, started) == {"result": "ACCEPTED"}
     session = await session_of(pair.cpo, reserved["APP1"]["id"])
     assert (session["status"], session["evse_uid"]) == ("ACTIVE", "EVSE3")

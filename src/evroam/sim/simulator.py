@@ -89,7 +89,9 @@ class Simulator:
             if location is None:
                 return _result(CommandResultType.FAILED, "the location is gone")
             held = await self._reservation_for(location, request.evse_uid, request.token)
-            spot, refusal = self._choose(location, request.evse_uid, request.connector_id, held)
+            # Without an EVSE named, the driver's reservation at this location says which one.
+            evse_uid = request.evse_uid or (held["evse_uid"] if held else None)
+            spot, refusal = self._choose(location, evse_uid, request.connector_id, held)
             if spot is None:
                 return _result(refusal)
             now = utcnow()
