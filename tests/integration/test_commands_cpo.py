@@ -40,6 +40,7 @@ from support.nodes import (
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CPO = ("NL", "CPO")
+ADMIN = "cpo-back-office-secret-0123456789"
 CAPABLE = ["REMOTE_START_STOP_CAPABLE", "CHARGING_PROFILE_CAPABLE", "RESERVABLE", "UNLOCK_CAPABLE"]
 PROFILE = {"charging_rate_unit": "A", "charging_profile_period": [{"start_period": 0, "limit": 10}]}
 
@@ -57,7 +58,7 @@ class Pair:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def connected(module_network: InProcessNetwork) -> Pair:
     roaming = await connect_cpo_and_emsp(
-        module_network, sim_answer_delay=0.05, sim_meter_interval=3600, command_timeout=1
+        module_network, sim_answer_delay=0.05, sim_meter_interval=3600, command_timeout=1, admin_token=ADMIN
     )
     other = await connect_cpo_and_emsp(
         module_network, cpo=roaming.cpo, emsp_host="other.test", emsp_party="BE-OTH-EMSP"
@@ -200,6 +201,11 @@ async def test_bad_requests_get_2001_and_unknown_commands_not_supported(pair: Pa
     url = "/ocpi/2.2.1/receiver/commands"
     await api.post(f"{url}/START_SESSION", {"location_id": "LOC1"}, status=400, ocpi=2001)
     await api.post(f"{url}/STOP_SESSION", [1, 2], status=400, ocpi=2001)
+    # mod_commands_cpo_interface: POST only.
+    await api.get(f"{url}/START_SESSION", status=405, ocpi=2000)
+    await api.put(f"{url}/START_SESSION", {}, status=405, ocpi=2000)
+    await api.delete(f"{url}/STOP_SESSION", status=405, ocpi=2000)
+    await api.post("/ocpi/2.2.1/receiver/chargingprofiles/S1", {}, status=405, ocpi=2000)
     reply = await api.post(f"{url}/SELF_DESTRUCT", {"response_url": "http://emsp.test/x"})
     assert reply.json()["data"]["result"] == "NOT_SUPPORTED"
     profiles = "/ocpi/2.2.1/receiver/chargingprofiles/S1"
@@ -307,3 +313,23 @@ async def test_an_expired_reservation_frees_its_evse_and_is_not_billed(pair: Pai
     [(_, session)] = await sessions(pair.cpo)
     assert session["status"] == "INVALID"
     assert await pair.cpo.store.list_objects("cdrs", ListQuery(limit=10)) == (0, [])
+
+
+async def test_a_reservation_the_cpo_cancels_is_reported_canceled_to_its_emsp(pair: Pair) -> None:
+    record = await reserve(pair.roaming.emsp, nl_token(), "EVSE1", "KEEP")
+    assert await result_of(pair.roaming.emsp, record) == {"result": "ACCEPTED"}
+    cpo_api = pair.roaming.network.client("cpo.test")
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    gone = await cpo_api.delete("/admin/api/reservations/NL/CPO/BE/OTH/KEEP", headers=headers)
+    assert gone.status_code == 404  # another eMSP's id space
+    canceled = await cpo_api.delete("/admin/api/reservations/NL/CPO/NL/EMS/keep", headers=headers)
+    assert canceled.status_code == 200, canceled.text
+    for _ in range(200):
+        stored = await pair.roaming.emsp.store.get_command(record.id)
+        assert stored is not None
+        if stored.result is not None and "CANCELED" in stored.result:
+            break
+        await asyncio.sleep(0.025)
+    assert stored.result is not None
+    assert json.loads(stored.result) == {"result": "CANCELED_RESERVATION"}
+    assert await evse_status(pair.cpo, "EVSE1") == "AVAILABLE"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from evroam.admin import authorize, commands, locations, objects, profiles
+from evroam.admin import authorize, commands, locations, objects, profiles, reservations
 from evroam.admin.auth import AdminNode, admin_node
 from evroam.admin.http import PREFIX
 from evroam.admin.owner import OWNER_ROLES, owners
@@ -29,6 +29,7 @@ router.include_router(objects.cdrs_router)
 router.include_router(authorize.router)
 router.include_router(commands.router)
 router.include_router(profiles.router)
+router.include_router(reservations.router)
 
 
 def _add_list(module: str) -> None:

@@ -10,14 +10,19 @@ CPO id, so the Charge Point replaces it too).
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from evroam.chargepoints.adapter import Reservation
-from evroam.modules.commands.models import CommandResultType, ReserveNow
-from evroam.store.interface import ReceivedRequest, Store
+from evroam.chargepoints.adapter import Order, Reservation
+from evroam.modules.commands.models import CommandResult, CommandResultType, ReserveNow
+from evroam.store.interface import Callback, ReceivedRequest, Store
+from evroam.transport.headers import new_id
 from evroam.types import utcnow
 
-__all__ = ["book_reservation", "get_reservation", "reservation_settled"]
+if TYPE_CHECKING:
+    from evroam.node import Node
+
+__all__ = ["book_reservation", "cancel_by_cpo", "get_reservation", "reservation_settled"]
 
 KIND = "reservations"
 
@@ -28,7 +33,7 @@ def _key(cpo: tuple[str, str], sender: tuple[str, str], reservation_id: str) -> 
 
 
 async def book_reservation(
-    store: Store, cpo: tuple[str, str], sender: tuple[str, str], request: ReserveNow, order_id: str
+    store: Store, cpo: tuple[str, str], sender: tuple[str, str], request: ReserveNow, order_id: str, peer_id: str
 ) -> Reservation:
     """Record the RESERVE_NOW `order_id` carries, replacing the sender's earlier reservation of that id."""
     key = _key(cpo, sender, request.reservation_id)
@@ -39,6 +44,7 @@ async def book_reservation(
         "id": reservation.id,
         "request": request.to_dict(),
         "order": order_id,
+        "peer_id": peer_id,
         # What the Charge Point holds until this order succeeds; restored when it fails.
         "previous": previous["request"] if previous else None,
     }
@@ -78,3 +84,32 @@ async def reservation_settled(store: Store, record: ReceivedRequest, result: Com
     else:
         document.update(request=document["previous"], previous=None)
         await store.put_state(KIND, key, json.dumps(document), utcnow())
+
+
+async def cancel_by_cpo(node: Node, cpo: tuple[str, str], sender: tuple[str, str], reservation_id: str) -> bool:
+    """The CPO ends a reservation it can no longer keep (a defect, roadworks): the Charge Point lets it go
+    and the sender gets CommandResult CANCELED_RESERVATION at the RESERVE_NOW's response_url (mod_commands,
+    "Reservation canceled by the CPO"). False when the sender holds no such reservation."""
+    key = _key(cpo, sender, reservation_id)
+    stored = await node.store.get_state(KIND, key)
+    if stored is None:
+        return False
+    document = json.loads(stored)
+    reservation = Reservation(document["id"], ReserveNow.model_validate(document["request"]))
+    now = utcnow()
+    if node.charge_points is not None:
+        await node.charge_points.cancel_reservation(Order(new_id(), cpo, sender, now), reservation)
+    await node.store.delete_state(KIND, key)
+    await node.store.add_callback(
+        Callback(
+            peer_id=document["peer_id"],
+            method="POST",
+            url=reservation.request.response_url,
+            body=CommandResult(result=CommandResultType.CANCELED_RESERVATION).to_json().decode(),
+            created_at=now,
+            expires_at=now + timedelta(hours=24),
+            routing=(*cpo, *sender),
+        )
+    )
+    node.callbacks_due.set()
+    return True

@@ -74,7 +74,7 @@ async def receive_command(node: Node, request: CommandRequest) -> CommandRespons
         return answer(*refusal) if isinstance(refusal, tuple) else refusal
     request_id = new_id()
     if isinstance(parsed, ReserveNow):
-        await book_reservation(node.store, request.cpo, request.sender, parsed, request_id)
+        await book_reservation(node.store, request.cpo, request.sender, parsed, request_id, request.peer_id)
     await accept_request(
         node,
         peer_id=request.peer_id,
