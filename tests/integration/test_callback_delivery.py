@@ -14,7 +14,8 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
@@ -23,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import delete, update
 
-from evroam.delivery.callbacks import deliver_due
+from evroam.delivery.callbacks import deliver_due, run_callbacks
 from evroam.node import Node
 from evroam.store import SqlStore
 from evroam.store.interface import Callback
@@ -164,7 +165,7 @@ async def after_attempt(node: Node, callback_id: int, attempts: int) -> Callback
     raise AssertionError(f"callback {callback_id} never reached {attempts} attempts: {stored}")
 
 
-async def delivered(node: Node, callback_id: int) -> Callback:
+async def settled(node: Node, callback_id: int) -> Callback:
     """The callback once the node recorded it as delivered (or given up)."""
     for _ in range(1000):
         stored = await node.store.get_callback(callback_id)
@@ -210,7 +211,7 @@ async def test_a_callback_is_posted_once_with_the_peers_credentials_routing_head
     body = {"result": "ACCEPTED", "nested": {"n": 1}}
     callback_id = await owe(setup, url, body)
 
-    stored = await delivered(setup.cpo, callback_id)
+    stored = await settled(setup.cpo, callback_id)
     assert stored.delivered_at is not None
     assert stored.failed_at is None
     assert stored.attempts == 1
@@ -247,7 +248,7 @@ async def test_callbacks_due_together_are_each_delivered_once(setup: Setup) -> N
     setup.cpo.callbacks_due.set()
     await deliver_due(setup.cpo)
     for callback_id in ids:
-        assert (await delivered(setup.cpo, callback_id)).attempts == 1
+        assert (await settled(setup.cpo, callback_id)).attempts == 1
     for n, (name, _) in enumerate(paths):
         assert [r.body for r in setup.hook.at(f"/hooks/{name}")] == [{"n": n}]
 
@@ -285,7 +286,7 @@ async def test_an_unreachable_peer_is_retried_until_it_is_back(setup: Setup) -> 
     setup.network.transport.bring_up(HOOK)
     await make_due(setup.cpo, callback_id)
     await deliver_due(setup.cpo)
-    done = await delivered(setup.cpo, callback_id)
+    done = await settled(setup.cpo, callback_id)
     assert done.delivered_at is not None
     assert done.failed_at is None
     assert done.last_error is None
@@ -331,7 +332,7 @@ async def test_a_peer_failing_on_its_side_is_retried(setup: Setup, answer: tuple
     del setup.hook.answers[name]
     await make_due(setup.cpo, callback_id)
     await deliver_due(setup.cpo)
-    done = await delivered(setup.cpo, callback_id)
+    done = await settled(setup.cpo, callback_id)
     assert done.delivered_at is not None
     assert done.attempts == len(setup.hook.at(f"/hooks/{name}")) >= 2
 
@@ -349,7 +350,7 @@ async def test_a_peer_refusing_the_call_makes_it_fail_for_good(setup: Setup, ans
     name, url = setup.new_path()
     setup.hook.answers[name] = answer
     callback_id = await owe(setup, url, {"result": "ACCEPTED"})
-    stored = await delivered(setup.cpo, callback_id)
+    stored = await settled(setup.cpo, callback_id)
     assert_given_up(stored)
     assert stored.attempts == 1
 
@@ -370,7 +371,7 @@ async def test_an_expired_callback_that_fails_is_given_up(setup: Setup) -> None:
     setup.network.transport.take_down(HOOK)
     past = utcnow() - timedelta(minutes=1)
     callback_id = await owe(setup, url, {}, expires_in=timedelta(minutes=-1), next_attempt_at=past)
-    stored = await delivered(setup.cpo, callback_id)
+    stored = await settled(setup.cpo, callback_id)
     assert_given_up(stored)
     assert stored.attempts == 1
     assert setup.attempts_at(url) == 1
@@ -380,7 +381,7 @@ async def test_a_peer_failing_past_the_expiry_is_given_up(setup: Setup) -> None:
     name, url = setup.new_path()
     setup.hook.answers[name] = (503, "Service Unavailable")
     callback_id = await owe(setup, url, {}, expires_in=timedelta(seconds=-1))
-    assert_given_up(await delivered(setup.cpo, callback_id))
+    assert_given_up(await settled(setup.cpo, callback_id))
 
 
 async def test_a_retry_is_not_planned_past_the_expiry(setup: Setup) -> None:
@@ -410,9 +411,41 @@ async def test_a_callback_owed_when_the_node_restarts_is_delivered_by_the_restar
     await make_due(restarted, callback_id)
     restarted.callbacks_due.set()  # its own worker, not a direct `deliver_due`
 
-    done = await delivered(restarted, callback_id)
+    done = await settled(restarted, callback_id)
     assert done.delivered_at is not None
     assert done.attempts == setup.attempts_at(url)
     (request,) = setup.hook.at(f"/hooks/{name}")
     assert request.body == {"result": "ACCEPTED"}
     assert request.headers["authorization"] == token_header(setup.roaming.link.to_client)["Authorization"]
+
+
+class IdleStore:
+    """A store owing nothing, telling when a worker has looked for its next callback (and is about to wait)."""
+
+    def __init__(self) -> None:
+        self.idle = asyncio.Event()
+
+    async def claim_callbacks(self, now: datetime, limit: int, lease: float) -> list[Callback]:
+        return []
+
+    async def next_callback_at(self) -> datetime | None:
+        self.idle.set()
+        return None
+
+
+async def test_a_worker_stops_when_cancelled_even_as_a_callback_is_added() -> None:
+    # What `Node.close` does while a request handler adds a callback: were the cancellation lost, close
+    # would wait for the worker forever.
+    store = IdleStore()
+    node = SimpleNamespace(store=store, callbacks_due=asyncio.Event())
+    worker = asyncio.create_task(run_callbacks(cast(Node, node)))
+    try:
+        await store.idle.wait()
+        node.callbacks_due.set()
+        worker.cancel()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert worker.cancelled()
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)

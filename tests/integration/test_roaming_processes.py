@@ -68,11 +68,12 @@ def send(emsp: NodeProcess, command: str, **fields: Any) -> dict[str, Any]:
 
 
 def outcome(emsp: NodeProcess, command_id: str) -> dict[str, Any]:
-    """The command once its result is in (or its deadline passed)."""
+    """The command once its result is in (or it was refused or failed). Not once its deadline passed: a
+    CPO's TIMEOUT result arrives about when the eMSP's deadline does."""
 
     def settled() -> dict[str, Any] | None:
         view: dict[str, Any] = emsp.admin("GET", f"/commands/{command_id}").json()["data"]
-        return view if view["state"] != "PENDING" else None
+        return view if "result" in view or view["state"] in ("REFUSED", "FAILED") else None
 
     result: dict[str, Any] = wait_for(settled, f"the result of command {command_id}")
     return result

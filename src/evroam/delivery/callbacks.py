@@ -47,8 +47,11 @@ async def run_callbacks(node: Node) -> None:
         except Exception:
             log.exception("delivering callbacks failed; trying again")
             wait = _POLL
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the event is set,
+        # and the worker would outlive `Node.close`.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(node.callbacks_due.wait(), timeout=wait)
+            async with asyncio.timeout(wait):
+                await node.callbacks_due.wait()
 
 
 async def deliver_due(node: Node) -> int:
