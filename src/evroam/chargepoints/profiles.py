@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote
 
 from evroam.chargepoints.adapter import Order
+from evroam.delivery.callbacks import new_callback, owe
 from evroam.modules.chargingprofiles.models import ActiveChargingProfile, ChargingProfileResultType
 from evroam.modules.sessions.models import Session
 from evroam.modules.sessions.service import SESSIONS
-from evroam.store.interface import Callback, ReceivedRequest
+from evroam.store.interface import ReceivedRequest
 from evroam.types import InterfaceRole, ModuleID, OcpiModel, utcnow
 
 if TYPE_CHECKING:
@@ -75,28 +76,11 @@ async def active_profile_changed(node: Node, session: Session, active: ActiveCha
         return False
     sender = json.loads(stored)
     peer = await node.store.get_peer(sender["peer_id"])
-    url = next(
-        (
-            e.url
-            for e in (peer.endpoints if peer else ())
-            if e.identifier == ModuleID.CHARGINGPROFILES.value and e.role in (InterfaceRole.SENDER.value, None)
-        ),
-        None,
-    )
+    url = peer.endpoint_url(ModuleID.CHARGINGPROFILES.value, InterfaceRole.SENDER.value) if peer else None
     if peer is None or url is None:
         log.warning("session %s: its profile sender offers no ChargingProfiles Sender interface", session.id)
         return False
-    now = utcnow()
-    await node.store.add_callback(
-        Callback(
-            peer_id=peer.id,
-            method="PUT",
-            url=f"{url.rstrip('/')}/{quote(session.id, safe='')}",
-            body=active.to_json().decode(),
-            created_at=now,
-            expires_at=now + _UPDATE_LIFETIME,
-            routing=(session.country_code, session.party_id, sender["country_code"], sender["party_id"]),
-        )
-    )
-    node.callbacks_due.set()
+    routing = (session.country_code, session.party_id, sender["country_code"], sender["party_id"])
+    target = f"{url.rstrip('/')}/{quote(session.id, safe='')}"
+    await owe(node, new_callback(peer.id, "PUT", target, active.to_json(), routing, _UPDATE_LIFETIME))
     return True

@@ -14,12 +14,13 @@ import json
 import logging
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from evroam.chargepoints.adapter import ChargePoints, Order
 from evroam.chargepoints.profiles import profile_settled
 from evroam.chargepoints.reservations import get_reservation, reservation_settled
 from evroam.client.errors import UrlPolicyError
+from evroam.delivery.callbacks import new_callback
 from evroam.errors import InvalidParametersError
 from evroam.modules.chargingprofiles.models import (
     ActiveChargingProfileResult,
@@ -39,7 +40,7 @@ from evroam.modules.commands.models import (
 )
 from evroam.modules.sessions.models import Session
 from evroam.modules.sessions.service import SESSIONS
-from evroam.store.interface import Callback, ReceivedRequest
+from evroam.store.interface import ReceivedRequest
 from evroam.transport.headers import new_id
 from evroam.types import OcpiModel, utcnow
 
@@ -49,9 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["RequestKind", "accept_request", "carry_out", "check_response_url", "resume", "settle"]
 
 log = logging.getLogger("evroam.chargepoints")
-
-# How long a result is offered to a sender that cannot be reached before it is given up.
-CALLBACK_LIFETIME: Final = timedelta(hours=24)
 
 
 class RequestKind(StrEnum):
@@ -147,20 +145,8 @@ async def settle(node: Node, record: ReceivedRequest, result: OcpiModel | None) 
     body = result.to_json().decode() if result is not None else json.dumps({"result": "TIMEOUT"})
     callback = None
     if result is not None:
-        callback = Callback(
-            peer_id=record.peer_id,
-            method="POST",
-            url=record.response_url,
-            body=body,
-            created_at=now,
-            expires_at=now + CALLBACK_LIFETIME,
-            routing=(
-                record.cpo_country_code,
-                record.cpo_party_id,
-                record.sender_country_code,
-                record.sender_party_id,
-            ),
-        )
+        routing = (record.cpo_country_code, record.cpo_party_id, record.sender_country_code, record.sender_party_id)
+        callback = new_callback(record.peer_id, "POST", record.response_url, body.encode(), routing)
     if not await node.store.settle_request(record.id, body, now, callback):
         return False
     node.callbacks_due.set()

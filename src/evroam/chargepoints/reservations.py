@@ -10,12 +10,12 @@ CPO id, so the Charge Point replaces it too).
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from evroam.chargepoints.adapter import Order, Reservation
+from evroam.delivery.callbacks import new_callback, owe
 from evroam.modules.commands.models import CommandResult, CommandResultType, ReserveNow
-from evroam.store.interface import Callback, ReceivedRequest, Store
+from evroam.store.interface import ReceivedRequest, Store
 from evroam.transport.headers import new_id
 from evroam.types import utcnow
 
@@ -96,20 +96,11 @@ async def cancel_by_cpo(node: Node, cpo: tuple[str, str], sender: tuple[str, str
         return False
     document = json.loads(stored)
     reservation = Reservation(document["id"], ReserveNow.model_validate(document["request"]))
-    now = utcnow()
     if node.charge_points is not None:
-        await node.charge_points.cancel_reservation(Order(new_id(), cpo, sender, now), reservation)
+        await node.charge_points.cancel_reservation(Order(new_id(), cpo, sender, utcnow()), reservation)
     await node.store.delete_state(KIND, key)
-    await node.store.add_callback(
-        Callback(
-            peer_id=document["peer_id"],
-            method="POST",
-            url=reservation.request.response_url,
-            body=CommandResult(result=CommandResultType.CANCELED_RESERVATION).to_json().decode(),
-            created_at=now,
-            expires_at=now + timedelta(hours=24),
-            routing=(*cpo, *sender),
-        )
+    canceled = CommandResult(result=CommandResultType.CANCELED_RESERVATION).to_json()
+    await owe(
+        node, new_callback(document["peer_id"], "POST", reservation.request.response_url, canceled, (*cpo, *sender))
     )
-    node.callbacks_due.set()
     return True

@@ -24,7 +24,7 @@ from evroam.types import utcnow
 if TYPE_CHECKING:
     from evroam.node import Node
 
-__all__ = ["deliver_due", "run_callbacks"]
+__all__ = ["RESULT_LIFETIME", "deliver_due", "new_callback", "owe", "run_callbacks"]
 
 log = logging.getLogger("evroam.delivery")
 
@@ -32,6 +32,27 @@ _BATCH: Final = 20
 _LEASE: Final = 60.0  # seconds a claimed callback stays hidden from other workers (longer than a request)
 _POLL: Final = 1.0  # seconds between looks for callbacks other processes added
 _MAX_BACKOFF: Final = 60.0
+# How long a result is offered to a peer that cannot be reached before it is given up.
+RESULT_LIFETIME: Final = timedelta(hours=24)
+
+
+def new_callback(
+    peer_id: str,
+    method: str,
+    url: str,
+    body: bytes,
+    routing: tuple[str, str, str, str],
+    lifetime: timedelta = RESULT_LIFETIME,
+) -> Callback:
+    """A call owed from now on, given up after `lifetime`; `routing` is (from cc, pid, to cc, pid)."""
+    now = utcnow()
+    return Callback(peer_id, method, url, body.decode(), now, now + lifetime, routing)
+
+
+async def owe(node: Node, callback: Callback) -> None:
+    """Store a callback and wake the node's delivery worker."""
+    await node.store.add_callback(callback)
+    node.callbacks_due.set()
 
 
 async def run_callbacks(node: Node) -> None:

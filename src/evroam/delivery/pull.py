@@ -72,13 +72,6 @@ class PullResult:
     problems: list[str] = field(default_factory=list)
 
 
-def _sender_url(peer: Peer, module: str) -> str | None:
-    for e in peer.endpoints:
-        if e.identifier == module and e.role in (InterfaceRole.SENDER.value, None):
-            return e.url
-    return None
-
-
 def pullable_modules(node: Node, peer: Peer) -> list[str]:
     """Modules the peer offers as Sender, owned by one of its roles and received by one of ours."""
     ours = {p.role for p in node.parties}
@@ -86,7 +79,9 @@ def pullable_modules(node: Node, peer: Peer) -> list[str]:
     return [
         module
         for module, spec in PULLABLE.items()
-        if _sender_url(peer, module) and ours & set(spec.receivers) and theirs & set(spec.owners)
+        if peer.endpoint_url(module, InterfaceRole.SENDER.value)
+        and ours & set(spec.receivers)
+        and theirs & set(spec.owners)
     ]
 
 
@@ -114,7 +109,7 @@ async def pull(
     successful pull. Invalid objects are logged and skipped, objects of parties the peer did not register
     are ignored (transport_and_format_client_owned_object_pull), the rest stored like a Receiver push."""
     spec = PULLABLE.get(module)
-    url = _sender_url(peer, module)
+    url = peer.endpoint_url(module, InterfaceRole.SENDER.value)
     if spec is None or url is None or not peer.token_out:
         raise PullError(f"peer {peer.name or peer.id} offers no {module} Sender interface to pull from")
     since = None if full else await node.store.get_sync_mark(peer.id, module)

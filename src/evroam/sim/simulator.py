@@ -98,7 +98,7 @@ class Simulator:
             session_id = held["session_id"] if held else order.id
             authorization = request.authorization_reference or (held or {}).get("authorization_reference")
             session = await self._new_session(order, session_id, spot, request.token, authorization, now)
-            await self._save(meter(session, self._rate(spot.connector, None, now, now), now))
+            await self._save(meter(session, rate_watts(spot.connector, None, now, now), now))
             await self.store.put_state(_RUNNING, _key(*order.cpo, session_id), json.dumps(_spot_ids(spot)), now)
             if held:
                 await self.store.delete_state(_RESERVATIONS, held["reservation"])
@@ -253,10 +253,7 @@ class Simulator:
             await self.store.delete_state(_RUNNING, _key(*cpo, session_id))
             return
         profile = await self._profile(cpo, session_id)
-        await self._save(meter(session, self._rate(spot.connector, profile, session.start_date_time, now), now))
-
-    def _rate(self, connector: Connector, profile: ChargingProfile | None, start: datetime, now: datetime) -> int:
-        return rate_watts(connector, profile, start, now)
+        await self._save(meter(session, rate_watts(spot.connector, profile, session.start_date_time, now), now))
 
     def _choose(
         self,

@@ -89,6 +89,14 @@ class Peer:
     # The token WE send to call the peer. Needed in clear text to call out; never logged.
     token_out: str | None = None
 
+    def endpoint_url(self, module: str, interface: str) -> str | None:
+        """The URL of the peer's `module` endpoint for `interface` (SENDER or RECEIVER); an endpoint listed
+        without a role (2.1.1) serves both."""
+        for endpoint in self.endpoints:
+            if endpoint.identifier == module and endpoint.role in (interface, None):
+                return endpoint.url
+        return None
+
 
 class TokenKind(StrEnum):
     """What a credentials token we issued allows."""

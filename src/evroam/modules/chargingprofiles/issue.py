@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from pydantic import ValidationError
-
-from evroam.client.errors import PeerRequestError
-from evroam.errors import InvalidParametersError, NotFoundError
+from evroam.errors import InvalidParametersError
 from evroam.modules.chargingprofiles.models import (
     ActiveChargingProfileResult,
     ChargingProfileResponse,
-    ChargingProfileResponseType,
     ChargingProfileResult,
     ClearProfileResult,
     SetChargingProfile,
 )
+from evroam.modules.commands.issue import issue_request, receiver_of
 from evroam.modules.objects import parse_model
-from evroam.store.interface import CommandRecord, Peer
+from evroam.store.interface import CommandRecord
 from evroam.transport.headers import RoutingHeaders, new_id
 from evroam.types import InterfaceRole, ModuleID, OcpiModel, Role, utcnow
 
@@ -120,12 +116,7 @@ async def send_profile_request(
     """Send `kind` for the session `session_id` of the CPO party `to`; returns the request as stored, with
     the CPO's ChargingProfileResponse (or the `error` that kept it from answering)."""
     check_session_id(session_id)
-    peer = await node.store.find_peer_by_party(*to)
-    if peer is None:
-        raise NotFoundError(f"no registered platform hosts {to[0]}-{to[1]}")
-    url = _receiver_url(peer)
-    if url is None:
-        raise NotFoundError(f"{peer.name} offers no ChargingProfiles Receiver")
+    peer, url = await receiver_of(node, to, ModuleID.CHARGINGPROFILES, "ChargingProfiles")
     request_id = new_id()
     sender_url = node.endpoint_url(version, ModuleID.CHARGINGPROFILES, InterfaceRole.SENDER)
     # OCPI 2.2.1 mod_charging_profiles_flow: a unique id in the response_url ties the result to the request.
@@ -139,42 +130,17 @@ async def send_profile_request(
         request=json.dumps({"session_id": session_id, **call.fields}, default=str),
         created_at=utcnow(),
     )
-    await node.store.save_command(record)
     ours = next((p for p in node.parties if p.role in SENDER_ROLES), None)
     routing = RoutingHeaders(ours.country_code if ours else None, ours.party_id if ours else None, *to)
-    response: str | None = None
-    deadline: datetime | None = None
-    error: str | None = None
-    try:
-        reply = await node.client.request(
-            call.method,
-            f"{url.rstrip('/')}/{quote(session_id, safe='')}",
-            token=peer.token_out or "",
-            version=peer.version,
-            body=call.body,
-            params=call.params,
-            routing=routing,
-        )
-        parsed = ChargingProfileResponse.model_validate(reply.data)
-        response = parsed.to_json().decode()
-        # OCPI 2.2.1 mod_charging_profiles_response_object: timeout is how long to wait for the result.
-        if parsed.result == ChargingProfileResponseType.ACCEPTED:
-            deadline = utcnow() + timedelta(seconds=parsed.timeout)
-    except PeerRequestError as exc:
-        error = exc.message
-    except ValidationError:
-        error = f"{peer.name} answered something that is not a ChargingProfileResponse"
-    await node.store.record_command_response(request_id, response=response, at=utcnow(), deadline=deadline, error=error)
-    stored = await node.store.get_command(request_id)
-    assert stored is not None
-    return stored
-
-
-def _receiver_url(peer: Peer) -> str | None:
-    for endpoint in peer.endpoints:
-        if endpoint.identifier == ModuleID.CHARGINGPROFILES.value and endpoint.role in (
-            InterfaceRole.RECEIVER.value,
-            None,
-        ):
-            return endpoint.url
-    return None
+    target = f"{url.rstrip('/')}/{quote(session_id, safe='')}"
+    return await issue_request(
+        node,
+        peer,
+        record,
+        call.method,
+        target,
+        body=call.body,
+        params=call.params,
+        routing=routing,
+        validate=ChargingProfileResponse.model_validate,
+    )

@@ -9,9 +9,10 @@ response's `timeout` after the response) is reached; a result after the deadline
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -26,7 +27,7 @@ from evroam.types import InterfaceRole, ModuleID, Role, format_datetime, utcnow
 if TYPE_CHECKING:
     from evroam.node import Node
 
-__all__ = ["CommandState", "command_view", "send_command", "state_of"]
+__all__ = ["CommandState", "command_view", "issue_request", "receiver_of", "send_command", "state_of"]
 
 
 class CommandState(StrEnum):
@@ -82,16 +83,22 @@ def command_view(record: CommandRecord, now: datetime | None = None) -> dict[str
     return view
 
 
+async def receiver_of(node: Node, to: tuple[str, str], module: ModuleID, name: str) -> tuple[Peer, str]:
+    """The platform hosting the CPO party `to`, and the URL of its `module` Receiver (404 without either)."""
+    peer = await node.store.find_peer_by_party(*to)
+    if peer is None:
+        raise NotFoundError(f"no registered platform hosts {to[0]}-{to[1]}")
+    url = peer.endpoint_url(module.value, InterfaceRole.RECEIVER.value)
+    if url is None:
+        raise NotFoundError(f"{peer.name} offers no {name} Receiver")
+    return peer, url
+
+
 async def send_command(
     node: Node, command: CommandType, to: tuple[str, str], fields: dict[str, Any], *, version: str = "2.2.1"
 ) -> CommandRecord:
     """Send `command` with `fields` (its body without response_url) to the CPO party `to`."""
-    peer = await node.store.find_peer_by_party(*to)
-    if peer is None:
-        raise NotFoundError(f"no registered platform hosts {to[0]}-{to[1]}")
-    url = _receiver_url(peer)
-    if url is None:
-        raise NotFoundError(f"{peer.name} offers no Commands Receiver")
+    peer, url = await receiver_of(node, to, ModuleID.COMMANDS, "Commands")
     command_id = new_id()
     response_url = f"{node.endpoint_url(version, ModuleID.COMMANDS, InterfaceRole.SENDER)}/{command.value}/{command_id}"
     body = parse_model(COMMAND_BODIES[command], {**fields, "response_url": response_url}).to_dict()
@@ -104,45 +111,68 @@ async def send_command(
         request=json.dumps(body, default=str),
         created_at=utcnow(),
     )
-    await node.store.save_command(record)
     ours = next((p for p in node.parties if p.role == Role.EMSP), None)
     routing = RoutingHeaders(ours.country_code if ours else None, ours.party_id if ours else None, *to)
+    target = f"{url.rstrip('/')}/{command.value}"
+    return await issue_request(
+        node, peer, record, "POST", target, body=body, routing=routing, validate=CommandResponse.model_validate
+    )
+
+
+class _Response(Protocol):
+    """A CommandResponse or a ChargingProfileResponse: `result` ACCEPTED means a result is to follow."""
+
+    @property
+    def result(self) -> str: ...
+
+    @property
+    def timeout(self) -> int: ...
+
+    def to_json(self) -> bytes: ...
+
+
+async def issue_request(
+    node: Node,
+    peer: Peer,
+    record: CommandRecord,
+    method: str,
+    url: str,
+    *,
+    body: Any,
+    routing: RoutingHeaders,
+    validate: Callable[[Any], _Response],
+    params: dict[str, str] | None = None,
+) -> CommandRecord:
+    """Store `record`, send its request, and record the CPO's answer (`validate` reads it) or why there is
+    none; returns the record as stored. Stored first, so a result can never arrive for a request we do not
+    know, and a restart loses nothing."""
+    await node.store.save_command(record)
     response: str | None = None
     deadline: datetime | None = None
     error: str | None = None
     try:
         reply = await node.client.request(
-            "POST",
-            f"{url.rstrip('/')}/{command.value}",
-            token=peer.token_out or "",
-            version=peer.version,
-            body=json.loads(record.request),
-            routing=routing,
+            method, url, token=peer.token_out or "", version=peer.version, body=body, params=params, routing=routing
         )
-        parsed = CommandResponse.model_validate(reply.data)
+        parsed = validate(reply.data)
         response = parsed.to_json().decode()
-        if parsed.result == CommandResponseType.ACCEPTED:
+        # mod_commands_commandresponse_object / mod_charging_profiles_response_object: timeout is how long to
+        # wait for the result.
+        if parsed.result == CommandResponseType.ACCEPTED.value:
             deadline = utcnow() + timedelta(seconds=parsed.timeout)
     except PeerResponseError as exc:
         error = exc.message
         # OCPI 2.2.1 mod_commands, "UNLOCK_CONNECTOR Unknown Location": an error status (2003) may come with
-        # a CommandResponse (REJECTED) as data; it is the CPO's answer, kept with the error.
+        # the response (REJECTED) as data; it is the CPO's answer, kept with the error.
         try:
-            response = CommandResponse.model_validate(exc.error.data).to_json().decode()
+            response = validate(exc.error.data).to_json().decode()
         except ValidationError:
             response = None
     except PeerRequestError as exc:
         error = exc.message
-    except ValidationError:
-        error = f"{peer.name} answered something that is not a CommandResponse"
-    await node.store.record_command_response(command_id, response=response, at=utcnow(), deadline=deadline, error=error)
-    stored = await node.store.get_command(command_id)
+    except ValidationError as exc:
+        error = f"{peer.name} answered something that is not a {exc.title}"
+    await node.store.record_command_response(record.id, response=response, at=utcnow(), deadline=deadline, error=error)
+    stored = await node.store.get_command(record.id)
     assert stored is not None
     return stored
-
-
-def _receiver_url(peer: Peer) -> str | None:
-    for endpoint in peer.endpoints:
-        if endpoint.identifier == ModuleID.COMMANDS.value and endpoint.role in (InterfaceRole.RECEIVER.value, None):
-            return endpoint.url
-    return None

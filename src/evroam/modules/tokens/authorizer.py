@@ -220,7 +220,5 @@ def _owns(peer: Peer, token: Token) -> bool:
 
 
 def _authorize_url(peer: Peer, uid: str) -> str | None:
-    for endpoint in peer.endpoints:
-        if endpoint.identifier == TOKENS.module and endpoint.role in (InterfaceRole.SENDER.value, None):
-            return f"{endpoint.url.rstrip('/')}/{quote(uid, safe='')}/authorize"
-    return None
+    url = peer.endpoint_url(TOKENS.module, InterfaceRole.SENDER.value)
+    return None if url is None else f"{url.rstrip('/')}/{quote(uid, safe='')}/authorize"
