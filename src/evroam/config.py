@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     # Simulator: seconds between meter values of running sessions, and how long a Charge Point takes to answer.
     sim_meter_interval: float = Field(default=5.0, gt=0)
     sim_answer_delay: float = Field(default=0.5, ge=0)
+    # Push delivery of our objects' changes to the peers entitled to them (`evroam.delivery`): run by this
+    # process (`serve`; `evroam worker` always does), requests in flight per receiving peer, how long a
+    # receiver that cannot be reached is retried before it is marked out of sync (it then resyncs by pulling),
+    # and how many days the delivery ledger keeps.
+    deliveries: bool = True
+    delivery_concurrency: int = Field(default=32, ge=1, le=1024)
+    delivery_retry_window: float = Field(default=600.0, gt=0)
+    delivery_log_days: float = Field(default=7.0, gt=0)
+    # Resync (run by `serve`): delta pulls of every module from every peer we receive data from, at start,
+    # when a peer is reachable again, and every `resync_interval` seconds (0: never on a schedule), spread
+    # by up to `resync_splay` of the interval at random.
+    resync: bool = True
+    resync_interval: float = Field(default=6 * 3600.0, ge=0)
+    resync_splay: float = Field(default=0.2, ge=0, le=1)
     log_level: str = "info"
     # Bearer token of the back-office API (/admin/api); unset means that API refuses every request.
     admin_token: str | None = None

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from evroam.chargepoints import ChargePoints, load_charge_points
 from evroam.client import OcpiClient, UrlPolicy
 from evroam.config import Settings
+from evroam.delivery.outbox import OwnChanges
 from evroam.modules.credentials.models import CredentialsRole
 from evroam.modules.listcache import PageCache
 from evroam.modules.tokens.authorization import AuthorizationPolicy, DefaultPolicy
@@ -22,6 +23,11 @@ from evroam.parties.auth import Authenticator
 from evroam.store import open_store
 from evroam.store.interface import CredentialsTokenRecord, NodeIdentity, PartyRecord, Peer, Store
 from evroam.types import BusinessDetails, InterfaceRole, ModuleID, utcnow
+
+if TYPE_CHECKING:
+    from evroam.delivery.push import Pusher
+
+_STOP_GRACE = 10.0  # seconds background work that stops itself may take to do so when the node closes
 
 __all__ = ["SUPPORTED_VERSIONS", "Node", "NodeConfigError"]
 
@@ -58,34 +64,58 @@ class Node:
     """Set when a callback owed to a peer was added, waking the delivery worker."""
 
     _watcher: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    """Set when the node closes: background loops that watch it finish what they are doing and end."""
+
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+    _stops_itself: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+    _wakers: list[Callable[[], None]] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.auth = Authenticator(self.store)
         self.pages = PageCache(self.settings.page_cache_bytes)
 
-    async def start(self) -> None:
-        """Start the node's own work: deliver the callbacks owed to peers, drive the Charge Points, and
-        take up the requests for them a previous run accepted but did not finish."""
+    async def start(self, *, serving: bool = True, pusher: Pusher | None = None) -> None:
+        """Start the node's own work: push our changes to the peers entitled to them (unless switched off),
+        deliver the callbacks owed to peers, and, when `serving`, resync from peers, drive the Charge
+        Points and take up the requests for them a previous run accepted but did not finish. A delivery
+        worker (`serving=False`) does only the deliveries; `pusher` is the one to run (a new one if None)."""
         from evroam.chargepoints.requests import resume
         from evroam.delivery.callbacks import run_callbacks
+        from evroam.delivery.push import Pusher
+        from evroam.delivery.resync import run_resync
 
+        self.background(run_callbacks(self), stops_itself=True)
+        if self.settings.deliveries or not serving:
+            self.background((pusher or Pusher(self)).run(), stops_itself=True)
+        if not serving:
+            return
+        if self.settings.resync:
+            self.background(run_resync(self), stops_itself=True)
         if self.charge_points is None:
             self.charge_points = load_charge_points(self)
-        self.background(run_callbacks(self))
         runner = getattr(self.charge_points, "run", None)
         if runner is not None:
             self.background(runner())
         await resume(self)
 
-    def background(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run `work` alongside requests, until it ends or the node closes (an error is logged)."""
+    def background(self, work: Coroutine[Any, Any, Any], *, stops_itself: bool = False) -> None:
+        """Run `work` alongside requests, until it ends or the node closes (an error is logged). Work that
+        `stops_itself` ends on its own once `stopping` is set (and its waker, see `on_stop`, is called);
+        other work is cancelled."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
+        if stops_itself:
+            self._stops_itself.add(task)
         task.add_done_callback(self._finished)
+
+    def on_stop(self, wake: Callable[[], None]) -> None:
+        """Call `wake` when the node closes (to wake a loop that then sees `stopping`)."""
+        self._wakers.append(wake)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        self._stops_itself.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background work failed", exc_info=task.exception())
 
@@ -144,6 +174,7 @@ class Node:
         except BaseException:
             await store.close()
             raise
+        store.recorder = OwnChanges(parties)
         policy = UrlPolicy(
             allow_http=settings.dev_mode,
             allow_private=settings.dev_mode or settings.allow_private_urls,
@@ -158,6 +189,13 @@ class Node:
             self._watcher = asyncio.get_running_loop().create_task(self.store.watch_changes())
 
     async def close(self) -> None:
+        # Loops that stop themselves are let finish their database work: cancelled in the middle of it, the
+        # SQLite driver can be left waiting forever for a connection to close.
+        self.stopping.set()
+        for wake in self._wakers:
+            wake()
+        if self._stops_itself:
+            await asyncio.wait(list(self._stops_itself), timeout=_STOP_GRACE)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

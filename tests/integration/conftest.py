@@ -29,9 +29,11 @@ async def roaming(connected: Roaming) -> AsyncIterator[Roaming]:
 @pytest.fixture
 def nodes(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess]]:
     """A CPO (NL-CPO) and an eMSP (DE-EMS) as `evroam serve` processes on loopback, with back-office tokens;
-    not yet registered with each other."""
-    cpo = NodeProcess(tmp_path, "cpo", "NL-CPO-CPO", admin_token="cpo-admin-secret")
-    emsp = NodeProcess(tmp_path, "emsp", "DE-EMS-EMSP", admin_token="emsp-admin-secret")
+    not yet registered with each other. Data moves between them only when a test pulls it (pushing and
+    resyncing on their own are the subject of test_convergence_processes)."""
+    by_request = {"EVROAM_DELIVERIES": "false", "EVROAM_RESYNC": "false"}
+    cpo = NodeProcess(tmp_path, "cpo", "NL-CPO-CPO", admin_token="cpo-admin-secret", env=by_request)
+    emsp = NodeProcess(tmp_path, "emsp", "DE-EMS-EMSP", admin_token="emsp-admin-secret", env=by_request)
     try:
         cpo.start()
         emsp.start()

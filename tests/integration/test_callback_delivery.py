@@ -437,7 +437,7 @@ async def test_a_worker_stops_when_cancelled_even_as_a_callback_is_added() -> No
     # What `Node.close` does while a request handler adds a callback: were the cancellation lost, close
     # would wait for the worker forever.
     store = IdleStore()
-    node = SimpleNamespace(store=store, callbacks_due=asyncio.Event())
+    node = SimpleNamespace(store=store, callbacks_due=asyncio.Event(), stopping=asyncio.Event(), on_stop=lambda _: None)
     worker = asyncio.create_task(run_callbacks(cast(Node, node)))
     try:
         await store.idle.wait()

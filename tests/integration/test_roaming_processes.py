@@ -5,29 +5,17 @@ command's response and its result that still delivers the result after it comes 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.nodes import connector_body, evse_body, location_body, tariff_body, token_body
-from support.processes import NodeProcess
+from support.processes import NodeProcess, wait_for
 
 CPO_TO = {"country_code": "NL", "party_id": "CPO"}
 CAPABLE = ["REMOTE_START_STOP_CAPABLE", "CHARGING_PROFILE_CAPABLE", "RESERVABLE", "UNLOCK_CAPABLE"]
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll `check` until it returns something truthy (the nodes work in the background)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

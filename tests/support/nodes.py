@@ -109,6 +109,9 @@ class InProcessNetwork:
             "base_url": f"http://{host}",
             "parties": list(parties),
             "dev_mode": True,
+            # Pushing changes and resyncing on their own are switched on by the tests about them.
+            "deliveries": False,
+            "resync": False,
             **await self._database(),
             **settings,
         }

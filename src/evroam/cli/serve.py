@@ -26,6 +26,14 @@ def serve(
     base_url: BaseUrl = None,
     database_url: DatabaseUrl = None,
     dev: Dev = None,
+    deliveries: Annotated[
+        bool | None,
+        typer.Option(
+            "--deliveries/--no-deliveries",
+            envvar="EVROAM_DELIVERIES",
+            help="Push changes to peers from this process (default); off when `evroam worker` processes do it.",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(envvar="EVROAM_LOG_LEVEL")] = "info",
 ) -> None:
     """Start a node: the OCPI API for the hosted parties."""
@@ -33,7 +41,15 @@ def serve(
 
     from evroam.app import create_app
 
-    config = settings(host=host, port=port, parties=party, base_url=base_url, database_url=database_url, dev_mode=dev)
+    config = settings(
+        host=host,
+        port=port,
+        parties=party,
+        base_url=base_url,
+        database_url=database_url,
+        dev_mode=dev,
+        deliveries=deliveries,
+    )
     if not config.parties:
         fail("no party to host: pass --party COUNTRY-PARTY-ROLE (e.g. --party NL-EVR-CPO) or set EVROAM_PARTIES")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,9 +20,25 @@ from evroam.errors import UnauthorizedError, error_for_status
 from evroam.transport.auth import authorization_header
 from evroam.transport.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders, new_id
 
-__all__ = ["OcpiClient", "OcpiReply"]
+__all__ = ["OcpiClient", "OcpiReply", "retry_after"]
 
 log = logging.getLogger("evroam.client")
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a `Retry-After` header asks to wait (RFC 9110: delay-seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +92,15 @@ class OcpiClient:
         params: Mapping[str, str] | None = None,
         routing: RoutingHeaders | None = None,
         correlation_id: str | None = None,
+        request_id: str | None = None,
     ) -> OcpiReply:
         """Send one request; return the reply when the peer answers 1xxx, raise a PeerRequestError otherwise.
 
-        `version` selects the token encoding (raw for 2.1.1 and older, Base64 otherwise).
+        `version` selects the token encoding (raw for 2.1.1 and older, Base64 otherwise); `request_id` the
+        X-Request-ID (a new one when not given).
         """
         await self.policy.check_resolved(url)
-        request_id = new_id()
+        request_id = request_id or new_id()
         headers = {
             "Authorization": authorization_header(token, version),
             REQUEST_ID: request_id,
@@ -109,6 +129,15 @@ class OcpiClient:
         return self._reply(method, url, response, request_id, elapsed_ms)
 
     def _reply(self, method: str, url: str, response: httpx.Response, request_id: str, elapsed_ms: float) -> OcpiReply:
+        try:
+            return self._read_reply(method, url, response, request_id, elapsed_ms)
+        except PeerRequestError as exc:
+            exc.retry_after = retry_after(response.headers.get("retry-after"))
+            raise
+
+    def _read_reply(
+        self, method: str, url: str, response: httpx.Response, request_id: str, elapsed_ms: float
+    ) -> OcpiReply:
         if 300 <= response.status_code < 400:
             target = response.headers.get("location", "?")
             raise PeerProtocolError(

@@ -16,7 +16,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
-from evroam.client.errors import PeerConnectionError, PeerProtocolError, PeerRequestError, PeerResponseError
+from evroam.client.errors import PeerRequestError, transient
 from evroam.store.interface import Callback
 from evroam.transport.headers import RoutingHeaders
 from evroam.types import utcnow
@@ -56,8 +56,9 @@ async def owe(node: Node, callback: Callback) -> None:
 
 
 async def run_callbacks(node: Node) -> None:
-    """Deliver callbacks until cancelled."""
-    while True:
+    """Deliver callbacks until the node stops (or this is cancelled)."""
+    node.on_stop(node.callbacks_due.set)
+    while not node.stopping.is_set():
         node.callbacks_due.clear()
         try:
             await deliver_due(node)
@@ -104,7 +105,7 @@ async def _deliver(node: Node, callback: Callback) -> None:
     except PeerRequestError as exc:
         now = utcnow()
         retry_at = None
-        if _transient(exc) and now < callback.expires_at:
+        if transient(exc) and now < callback.expires_at:
             backoff = min(_MAX_BACKOFF, 2.0 ** min(callback.attempts, 10))
             retry_at = min(now + timedelta(seconds=backoff), callback.expires_at)
         level = logging.INFO if retry_at else logging.WARNING
@@ -114,15 +115,3 @@ async def _deliver(node: Node, callback: Callback) -> None:
         await node.store.callback_sent(callback.id, now, error=exc.message, retry_at=retry_at)
         return
     await node.store.callback_sent(callback.id, utcnow())
-
-
-def _transient(exc: PeerRequestError) -> bool:
-    """Worth trying again: the peer was unreachable or failed on its side. A peer that refused the call
-    (an OCPI client error, a 4xx) or a URL our policy refuses will not change its mind."""
-    if isinstance(exc, PeerConnectionError):
-        return True
-    if isinstance(exc, PeerResponseError):
-        return exc.error.http_status >= 500 or exc.error.ocpi_status >= 3000
-    if isinstance(exc, PeerProtocolError):
-        return exc.http_status is None or exc.http_status >= 500 or exc.http_status in (408, 429)
-    return False

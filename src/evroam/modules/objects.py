@@ -185,7 +185,8 @@ class ObjectKind:
             doc = load(current)
             merged = merge_patch(doc, patch)
             for field in self.append_on_patch:
-                merged[field] = list(doc.get(field) or []) + list(patch.get(field) or [])
+                if patch.get(field) is not None:
+                    merged[field] = list(doc.get(field) or []) + list(patch[field])
             return self.row(parse_model(self.model, merged))
 
         await store.mutate_object(self.module, key, change)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,12 @@ class Authenticator:
         self._known: dict[str, tuple[float, tuple[int, ...], CredentialsTokenRecord, Peer]] = {}
         # Header → its first token candidate and that token's digest, for `recent_module_caller`.
         self._first_candidates: dict[str, tuple[str, str]] = {}
+        self.listeners: list[Callable[[str], None]] = []
+        """Told the id of every peer that calls us with its ACTIVE token: it is reachable and active."""
+
+    def _called(self, peer: Peer) -> None:
+        for listener in self.listeners:
+            listener(peer.id)
 
     def forget(self) -> None:
         self._known.clear()
@@ -75,6 +82,8 @@ class Authenticator:
                 raise UnauthorizedError(
                     "this token is only valid for versions and credentials until registration completes"
                 )
+            if record.kind == TokenKind.ACTIVE:
+                self._called(peer)
             return Caller(peer, record.kind, candidate)
         raise UnauthorizedError("unknown credentials token")
 
@@ -95,6 +104,7 @@ class Authenticator:
         if len(self._first_candidates) > _MAX_CACHED:
             self._first_candidates.clear()
         self._first_candidates[header] = first  # only headers of known tokens are kept
+        self._called(cached[1])
         return Caller(cached[1], cached[0].kind, first[0])
 
     def _current(self, digest: str) -> tuple[CredentialsTokenRecord, Peer] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -44,12 +45,18 @@ class ChangeCounters:
         self._epoch = 0
         self.live = False
         """True while a watcher sees other processes' changes (caching is safe only then)."""
+        self.listeners: list[Callable[[str | None], None]] = []
+        """Called with the module of each change seen (None: anything may have changed); must be cheap."""
 
     def bump(self, module: str) -> None:
         self._counts[module] = self._counts.get(module, 0) + 1
+        for listener in self.listeners:
+            listener(module)
 
     def bump_all(self) -> None:
         self._epoch += 1
+        for listener in self.listeners:
+            listener(None)
 
     def stamp(self, modules: tuple[str, ...]) -> tuple[int, ...]:
         """The counters of `modules` now: a result computed from them is current while this is unchanged."""

@@ -14,13 +14,21 @@ from evroam.types import Role
 __all__ = [
     "Callback",
     "Change",
+    "ChangeRecorder",
     "CommandRecord",
     "CredentialsTokenRecord",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryFate",
+    "DeliveryOrder",
+    "DeliveryOutcome",
     "ListQuery",
     "NodeIdentity",
     "ObjectKey",
+    "OutboxChange",
     "PartyRecord",
     "Peer",
+    "PeerDeliveryState",
     "PeerEndpoint",
     "PeerStatus",
     "PutOutcome",
@@ -237,6 +245,107 @@ class Callback:
     last_error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxChange:
+    """A committed change of one of our objects, waiting to be routed to the peers entitled to it.
+    `current` is the object as stored now (None once deleted); `hint` what changed (None: all of it)."""
+
+    seq: int
+    module: str
+    key: ObjectKey
+    hint: str | None
+    created_at: datetime
+    current: StoredObject | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOrder:
+    """`peer_id` is to be sent the object (`hint`: what changed). `seq` is the outbox change it comes from
+    (None: a catch-up of a peer reachable again)."""
+
+    peer_id: str
+    module: str
+    key: ObjectKey
+    hint: str | None
+    queued_at: datetime
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed delivery: send `current` (the object as stored when claimed; None once deleted) to the peer."""
+
+    id: int
+    peer_id: str
+    module: str
+    key: ObjectKey
+    hint: str | None
+    version: int
+    queued_at: datetime
+    attempts: int
+    current: StoredObject | None
+
+
+class DeliveryFate(StrEnum):
+    """What becomes of a claimed delivery after an attempt."""
+
+    DONE = "DONE"  # delivered, or refused for good: gone unless the object changed meanwhile
+    RETRY = "RETRY"  # a transient failure: try again at `retry_at`
+    WHOLE = "WHOLE"  # a PATCH was refused: send the whole object at once
+    RELEASE = "RELEASE"  # not attempted (its peer failed meanwhile): back in the queue as it was
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    delivery_id: int
+    version: int
+    fate: DeliveryFate
+    retry_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One row of the delivery ledger. `outcome`: DELIVERED, RETRY, REFUSED, DROPPED."""
+
+    at: datetime
+    peer_id: str
+    module: str
+    object: str
+    method: str
+    url: str
+    request_id: str
+    outcome: str
+    http_status: int | None = None
+    ocpi_status: int | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeerDeliveryState:
+    """How pushing to a peer goes: failing since, paused until `retry_at`, or out of sync (pushes stopped)."""
+
+    peer_id: str
+    failures: int = 0
+    failing_since: datetime | None = None
+    retry_at: datetime | None = None
+    out_of_sync_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+
+
+class ChangeRecorder(Protocol):
+    """Which writes the store records in the outbox (our own objects), and what changed in them."""
+
+    def records(self, module: str, key: ObjectKey) -> bool: ...
+
+    def hint(self, module: str, before: StoredObject, after: StoredObject) -> str | None:
+        """What changed from `before` to `after` (see `evroam.delivery.deltas`); None: all of it."""
+        ...
+
+
 class PutOutcome(StrEnum):
     """What a write did."""
 
@@ -256,6 +365,9 @@ class Store(Protocol):
 
     changes: ChangeCounters
     """Counters of committed writes by module; `live` while `watch_changes` runs."""
+
+    recorder: ChangeRecorder | None
+    """Set by the node: writes of the objects it records enter the outbox in their own transaction."""
 
     async def close(self) -> None: ...
 
@@ -402,3 +514,57 @@ class Store(Protocol):
     async def list_objects(self, module: str, query: ListQuery) -> tuple[int, list[StoredObject]]:
         """The total matching the filters (ignoring offset/limit) and one page of them."""
         ...
+
+    # -- push delivery ------------------------------------------------------------------------------------
+    async def pending_changes(self, limit: int) -> list[OutboxChange]:
+        """The oldest changes in the outbox, each with its object as stored now."""
+        ...
+
+    async def queue_deliveries(
+        self, orders: list[DeliveryOrder], merge: Callable[[str | None, str | None], str | None], *, taking: list[int]
+    ) -> int:
+        """In one transaction: take the outbox changes `taking` (those another worker took already are
+        skipped, with their orders) and queue `orders` for their peers, a hint merged (`merge`) into the
+        one of a delivery already waiting for the same peer and object. Returns how many changes were taken."""
+        ...
+
+    async def claim_deliveries(self, now: datetime, limit: int, lease: float) -> list[Delivery]:
+        """Deliveries due at `now` to peers neither paused nor out of sync, oldest first, each hidden from
+        other claims for `lease` seconds."""
+        ...
+
+    async def settle_deliveries(
+        self, outcomes: list[DeliveryOutcome], attempts: list[DeliveryAttempt], delivered_to: list[str], now: datetime
+    ) -> None:
+        """Record attempts in the ledger and what becomes of each delivery; peers in `delivered_to` accepted
+        a push (their failures end)."""
+        ...
+
+    async def peer_delivery_failed(
+        self, peer_id: str, now: datetime, error: str, retry_at: datetime, window: float
+    ) -> PeerDeliveryState:
+        """A push to the peer failed transiently: pause it until `retry_at`; once it has failed for `window`
+        seconds it is out of sync (nothing is claimed for it until it is resumed)."""
+        ...
+
+    async def resume_peer_delivery(self, peer_id: str, now: datetime) -> PeerDeliveryState | None:
+        """The peer is reachable again: end its pause or out-of-sync state; returns the state it ended."""
+        ...
+
+    async def peer_delivery_states(self) -> list[PeerDeliveryState]: ...
+
+    async def pending_delivery_counts(self) -> dict[str, int]:
+        """Deliveries waiting, by peer."""
+        ...
+
+    async def delivery_log(
+        self, *, peer_id: str | None = None, limit: int = 50, failed_only: bool = False, since: datetime | None = None
+    ) -> list[DeliveryAttempt]:
+        """The ledger, newest first."""
+        ...
+
+    async def delivery_counts(self, since: datetime) -> dict[str, dict[str, int]]:
+        """Attempts in the ledger since `since`, by peer and outcome."""
+        ...
+
+    async def prune_delivery_log(self, before: datetime) -> int: ...

@@ -25,12 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from evroam.store.changes import ChangeCounters
-from evroam.store.interface import Change, ListQuery, ObjectKey, PutOutcome, StoredObject
-from evroam.store.tables import objects
+from evroam.store.interface import Change, ChangeRecorder, ListQuery, ObjectKey, PutOutcome, StoredObject
+from evroam.store.tables import objects, outbox
+from evroam.types import utcnow
 
 __all__ = ["ObjectTable"]
 
 _KEY_COLUMNS = (objects.c.country_code, objects.c.party_id, objects.c.object_id, objects.c.object_type)
+_WRITTEN = (PutOutcome.CREATED, PutOutcome.UPDATED)
 _CHUNK = 400  # keys per IN (...) lookup; well below every backend's bound-parameter limit
 _KEYS = ("module", "country_code", "party_id", "object_id", "object_type")
 _FIELDS = ("last_updated", "holder_country_code", "holder_party_id", "published", "data")
@@ -111,6 +113,22 @@ class ObjectTable:
         self._locking = engine.dialect.name == "postgresql"
         self.changes = ChangeCounters()
         """Bumped after each committed write, by module (see `evroam.store.changes`)."""
+        self.recorder: ChangeRecorder | None = None
+        """Which writes enter the outbox (in the write's transaction), and what changed in them."""
+
+    def _outbox_row(self, module: str, key: ObjectKey, hint: str | None) -> dict[str, Any] | None:
+        if self.recorder is None or not self.recorder.records(module, key):
+            return None
+        cc, pid, oid, otype = _norm(key)
+        return {
+            "module": module,
+            "country_code": cc,
+            "party_id": pid,
+            "object_id": oid,
+            "object_type": otype,
+            "hint": hint,
+            "created_at": utcnow(),
+        }
 
     async def get_object(self, module: str, key: ObjectKey) -> StoredObject | None:
         async with self._engine.connect() as conn:
@@ -180,6 +198,11 @@ class ObjectTable:
             if self._locking and len(rows) > 1:
                 rows = await _in_lock_order(conn, rows)
             await conn.execute(objects.insert(), rows)
+        if self.recorder is not None:
+            written = dict.fromkeys(o.key for o, outcome in zip(objs, outcomes, strict=True) if outcome in _WRITTEN)
+            entries = [entry for key in written if (entry := self._outbox_row(module, key, None)) is not None]
+            if entries:
+                await conn.execute(outbox.insert(), entries)
         return outcomes
 
     async def mutate_object(
@@ -217,11 +240,19 @@ class ObjectTable:
                 await conn.execute(objects.insert().values(values))
             else:
                 await conn.execute(update(objects).where(objects.c.seq == row.seq).values(values))
+            entry = self._outbox_row(module, key, None)
+            if entry is not None and (before is None or before.data != after.data):
+                if before is not None and self.recorder is not None:
+                    entry["hint"] = self.recorder.hint(module, before, after)
+                await conn.execute(outbox.insert().values(entry))
             return before, after
 
     async def delete_object(self, module: str, key: ObjectKey) -> bool:
         async with self._writer.begin() as conn:
             result = await conn.execute(delete(objects).where(_where_key(module, key)))
+            entry = self._outbox_row(module, key, None) if result.rowcount else None
+            if entry is not None:
+                await conn.execute(outbox.insert().values(entry))
         if result.rowcount:
             self.changes.bump(module)
         return bool(result.rowcount)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
 from evroam.store.changes import PEERS_CHANGED, watch_changes
+from evroam.store.deliveries import DeliveryTables
 from evroam.store.interface import (
     CommandRecord,
     CredentialsTokenRecord,
@@ -99,7 +100,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-class SqlStore(ObjectTable, RequestTables):
+class SqlStore(ObjectTable, RequestTables, DeliveryTables):
     """The store of one node in a SQL database; every method runs in a transaction of its own."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -107,9 +108,17 @@ class SqlStore(ObjectTable, RequestTables):
         if self._dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {self._dialect!r}; use SQLite or PostgreSQL")
         self._engine = engine
+        self._write_engine: AsyncEngine | None = None
+        writer = engine
+        if self._dialect == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            # SQLite has one writer at a time. Writers of this process queue for a single connection
+            # instead of each waiting on the database lock, whose busy handler sleeps (up to 100 ms per
+            # try) while the lock is held: under concurrent writes that sleeping, not the work, set the pace.
+            writer = self._write_engine = create_async_engine(engine.url, pool_size=1, max_overflow=0, pool_timeout=60)
+            _configure_sqlite(writer)
         # On SQLite writers take the write lock at BEGIN, where the busy timeout applies; a deferred
         # transaction upgrading its lock later fails at once if another connection wrote meanwhile.
-        self._writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._writer = writer.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         super().__init__(engine, self._writer)
 
     @property
@@ -118,6 +127,8 @@ class SqlStore(ObjectTable, RequestTables):
         return self._engine
 
     async def close(self) -> None:
+        if self._write_engine is not None:
+            await self._write_engine.dispose()
         await self._engine.dispose()
 
     async def watch_changes(self) -> None:

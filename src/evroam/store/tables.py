@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -32,9 +33,13 @@ __all__ = [
     "charge_point_state",
     "commands",
     "credentials_tokens",
+    "deliveries",
+    "delivery_log",
+    "delivery_peers",
     "metadata",
     "node_identity",
     "objects",
+    "outbox",
     "peers",
     "received_requests",
     "sync_marks",
@@ -243,4 +248,85 @@ charge_point_state = Table(
     Column("key", String(255), primary_key=True),
     Column("data", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
+def _object_key() -> list[Column[str]]:
+    """The key columns of a module object, as `objects` has them (upper-cased CiStrings)."""
+    return [
+        Column("module", String(32), nullable=False),
+        Column("country_code", String(8), nullable=False),
+        Column("party_id", String(8), nullable=False),
+        Column("object_id", String(64), nullable=False),
+        Column("object_type", String(32), nullable=False),
+    ]
+
+
+# Changes of our own objects waiting to be routed to the peers entitled to them, written in the transaction
+# of the change (the outbox). Keys as in `objects`; `hint` says what changed (`evroam.delivery.deltas`),
+# NULL when the whole object is to be sent.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    *_object_key(),
+    Column("hint", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# What each peer is still to be sent: one row per peer and object however often it changed meanwhile
+# (the latest state is read when it is sent). `version` grows with every change routed to the row, so a
+# worker that sent an older state leaves the row for the next send; `claimed_until` hides a row from other
+# workers while one sends it.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), nullable=False),
+    *_object_key(),
+    Column("hint", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("claimed_until", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Index(None, "peer_id", "module", "country_code", "party_id", "object_id", "object_type", unique=True),
+    Index(None, "next_attempt_at"),
+)
+
+# How pushing to each peer goes: failing since when and paused until when, or out of sync (pushes stopped
+# until the peer is reachable again).
+delivery_peers = Table(
+    "delivery_peers",
+    metadata,
+    Column("peer_id", String, ForeignKey("peers.id", ondelete="CASCADE"), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("failing_since", UtcDateTime, nullable=True),
+    Column("retry_at", UtcDateTime, nullable=True),
+    Column("out_of_sync_at", UtcDateTime, nullable=True),
+    Column("last_success_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
+# The delivery ledger: every push attempt and how it ended. Kept for `delivery_log_days` (no foreign key:
+# the history of a peer outlives its registration).
+delivery_log = Table(
+    "delivery_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("peer_id", String, nullable=False),
+    Column("module", String(32), nullable=False),
+    Column("object", Text, nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("ocpi_status", Integer, nullable=True),
+    Column("latency_ms", Float, nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Index(None, "at"),
+    Index(None, "peer_id", "id"),
 )
