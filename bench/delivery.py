@@ -41,6 +41,7 @@ from common import (
 )
 
 STATUSES = ("CHARGING", "AVAILABLE")
+CONCURRENCY: list[str | None] = [None]  # EVROAM_DELIVERY_CONCURRENCY of the delivering processes
 
 
 async def _open_cpo(pair: Pair) -> Any:
@@ -129,7 +130,7 @@ def throughput(pair: Pair, evses: list[str], base: datetime) -> dict[str, Any]:
     log(f"{backend}: {len(evses)} changes written in {time.perf_counter() - written:.1f} s")
     worker = subprocess.Popen(
         [sys.executable, "-m", "evroam", "worker", "--dev", "--database-url", pair.cpo.database_url],
-        env=clean_env(EVROAM_DATABASE_SCHEMA=pair.db.schema("cpo")),
+        env=clean_env(EVROAM_DATABASE_SCHEMA=pair.db.schema("cpo"), EVROAM_DELIVERY_CONCURRENCY=CONCURRENCY[0]),
         stdout=(pair.db.workdir / "worker.log").open("ab"),
         stderr=subprocess.STDOUT,
     )
@@ -184,6 +185,8 @@ def run(opts: Options, backlog: int, rate: float, seconds: float) -> dict[str, A
     with workdir(opts) as work:
         for backend in opts.backends:
             with node_pair(backend, opts, work) as pair:
+                if CONCURRENCY[0]:
+                    pair.cpo.env["EVROAM_DELIVERY_CONCURRENCY"] = CONCURRENCY[0]
                 asyncio.run(seed_locations(pair.db, "emsp", opts.locations))
                 # One EVSE of each Location: changes of different EVSEs of one Location would be sent as one.
                 paths = [path for path in evse_paths(opts.locations) if path.endswith("-E0")]
@@ -217,7 +220,9 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=5000, help="changes delivered from a backlog (throughput)")
     parser.add_argument("--rate", type=float, default=100.0, help="changes per second written (latency)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long changes are written (latency)")
+    parser.add_argument("--concurrency", help="pushes in flight per peer (EVROAM_DELIVERY_CONCURRENCY)")
     args = parser.parse_args()
+    CONCURRENCY[0] = args.concurrency
     opts = options_from(args)
     backlog, seconds = args.backlog, args.seconds
     if opts.quick:

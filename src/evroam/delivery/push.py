@@ -30,7 +30,7 @@ from evroam.delivery.deltas import merge_hints
 from evroam.delivery.pushes import push_request
 from evroam.delivery.routes import DELIVERABLE, Router
 from evroam.errors import UnauthorizedError
-from evroam.store.changes import PEERS_CHANGED
+from evroam.store.changes import OUTBOX, PEERS_CHANGED
 from evroam.store.interface import (
     Delivery,
     DeliveryAttempt,
@@ -154,8 +154,9 @@ class Pusher:
                 async with asyncio.timeout(idle):
                     await due.wait()
 
-    def _changed(self, module: str | None) -> None:
-        if module is None or module in DELIVERABLE:
+    def _changed(self, module: str | None, watched: bool) -> None:
+        # Our own writes say when they added to the outbox; another process's are known only by module.
+        if module == OUTBOX or module is None or (watched and module in DELIVERABLE):
             self._route_due.set()
 
     def _peer_called(self, peer_id: str) -> None:

@@ -31,6 +31,9 @@ CHANNEL: Final = "evroam_changes"
 PEERS_CHANGED: Final = "peers"
 """The counter of peers and their credentials tokens (who may see what)."""
 
+OUTBOX: Final = "outbox"
+"""Bumped (in the writing process only) when a write added changes to the outbox."""
+
 WATCHER_NAME: Final = "evroam-change-watcher"
 SQLITE_POLL_SECONDS: Final = 0.2
 _PG_HEALTH_SECONDS: Final = 1.0
@@ -45,18 +48,19 @@ class ChangeCounters:
         self._epoch = 0
         self.live = False
         """True while a watcher sees other processes' changes (caching is safe only then)."""
-        self.listeners: list[Callable[[str | None], None]] = []
-        """Called with the module of each change seen (None: anything may have changed); must be cheap."""
+        self.listeners: list[Callable[[str | None, bool], None]] = []
+        """Called with the module of each change seen (None: anything may have changed) and whether it was
+        seen by the watcher (made elsewhere, or by this process and reported again); must be cheap."""
 
-    def bump(self, module: str) -> None:
+    def bump(self, module: str, *, watched: bool = False) -> None:
         self._counts[module] = self._counts.get(module, 0) + 1
         for listener in self.listeners:
-            listener(module)
+            listener(module, watched)
 
     def bump_all(self) -> None:
         self._epoch += 1
         for listener in self.listeners:
-            listener(None)
+            listener(None, True)
 
     def stamp(self, modules: tuple[str, ...]) -> tuple[int, ...]:
         """The counters of `modules` now: a result computed from them is current while this is unchanged."""
@@ -100,7 +104,7 @@ async def _poll_sqlite(engine: AsyncEngine, counters: ChangeCounters) -> None:
             else:
                 for name, count in counts.items():
                     if seen.get(name) != count:
-                        counters.bump(name)
+                        counters.bump(name, watched=True)
             seen = counts
             counters.live = True
             await asyncio.sleep(SQLITE_POLL_SECONDS)
@@ -112,7 +116,7 @@ async def _listen(engine: AsyncEngine, counters: ChangeCounters) -> None:
         driver: Any = raw.driver_connection
 
         def notified(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
-            counters.bump(payload)
+            counters.bump(payload, watched=True)
 
         def lost(_conn: Any) -> None:
             counters.live = False  # at once; the next health check fails and reconnects

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from evroam.store.changes import ChangeCounters
+from evroam.store.changes import OUTBOX, ChangeCounters
 from evroam.store.interface import Change, ChangeRecorder, ListQuery, ObjectKey, PutOutcome, StoredObject
 from evroam.store.tables import objects, outbox
 from evroam.types import utcnow
@@ -116,8 +116,11 @@ class ObjectTable:
         self.recorder: ChangeRecorder | None = None
         """Which writes enter the outbox (in the write's transaction), and what changed in them."""
 
+    def _records(self, module: str, key: ObjectKey) -> bool:
+        return self.recorder is not None and self.recorder.records(module, key)
+
     def _outbox_row(self, module: str, key: ObjectKey, hint: str | None) -> dict[str, Any] | None:
-        if self.recorder is None or not self.recorder.records(module, key):
+        if not self._records(module, key):
             return None
         cc, pid, oid, otype = _norm(key)
         return {
@@ -151,8 +154,11 @@ class ObjectTable:
                 if attempt == 2:
                     raise
                 continue
-            if any(o in (PutOutcome.CREATED, PutOutcome.UPDATED) for o in outcomes):
+            written = [o.key for o, outcome in zip(objs, outcomes, strict=True) if outcome in _WRITTEN]
+            if written:
                 self.changes.bump(module)
+                if any(self._records(module, key) for key in written):
+                    self.changes.bump(OUTBOX)
             return outcomes
         raise AssertionError("unreachable")
 
@@ -220,6 +226,8 @@ class ObjectTable:
                 continue
             if after is not before:
                 self.changes.bump(module)
+                if self._records(module, key):
+                    self.changes.bump(OUTBOX)
             return before, after
         raise AssertionError("unreachable")
 
@@ -255,6 +263,8 @@ class ObjectTable:
                 await conn.execute(outbox.insert().values(entry))
         if result.rowcount:
             self.changes.bump(module)
+            if self._records(module, key):
+                self.changes.bump(OUTBOX)
         return bool(result.rowcount)
 
     async def list_objects(self, module: str, query: ListQuery) -> tuple[int, list[StoredObject]]:
