@@ -216,7 +216,6 @@ class DeliveryTables:
                     "b_id": o.delivery_id,
                     "b_error": o.error,
                     "b_at": (o.retry_at or now) if o.fate == DeliveryFate.RETRY else now,
-                    "b_tried": 1,
                 }
                 for o in outcomes
                 if o.fate != DeliveryFate.RELEASE
@@ -228,7 +227,7 @@ class DeliveryTables:
                     .values(
                         claimed_until=None,
                         next_attempt_at=bindparam("b_at"),
-                        attempts=deliveries.c.attempts + bindparam("b_tried"),
+                        attempts=deliveries.c.attempts + 1,
                         last_error=bindparam("b_error"),
                     ),
                     released,
