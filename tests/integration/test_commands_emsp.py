@@ -20,11 +20,10 @@ from fastapi.responses import JSONResponse
 
 from evroam.modules.commands.issue import CommandState, send_command, state_of
 from evroam.modules.commands.models import CommandType
-from evroam.store.interface import PeerEndpoint
 from evroam.types import utcnow
 
 from support.fakes import envelope
-from support.nodes import Api, InProcessNetwork, Roaming, connect_cpo_and_emsp, token_body
+from support.nodes import Api, InProcessNetwork, Roaming, connect_cpo_and_emsp, set_endpoint, token_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -62,9 +61,7 @@ async def connected(module_network: InProcessNetwork) -> Setup:
     module_network.transport.add("cmd.test", fake.app)
     peer = next(iter(await roaming.emsp.store.list_peers()))
     # The CPO's own Commands Receiver is replaced by the fake.
-    kept = tuple(e for e in peer.endpoints if e.identifier != "commands")
-    endpoints = (*kept, PeerEndpoint("commands", "RECEIVER", "http://cmd.test/commands"))
-    await roaming.emsp.save_peer(dataclasses.replace(peer, endpoints=endpoints))
+    await set_endpoint(roaming.emsp, peer, "commands", "http://cmd.test/commands")
     return Setup(roaming, fake, roaming.at_emsp)
 
 

@@ -22,11 +22,11 @@ from fastapi.responses import JSONResponse
 from evroam.errors import InvalidParametersError, NotFoundError
 from evroam.modules.chargingprofiles.issue import ProfileRequest, send_profile_request
 from evroam.modules.commands.issue import CommandState, state_of
-from evroam.store.interface import CommandRecord, PeerEndpoint
+from evroam.store.interface import CommandRecord
 from evroam.types import utcnow
 
 from support.fakes import envelope
-from support.nodes import Api, InProcessNetwork, Roaming, connect_cpo_and_emsp
+from support.nodes import Api, InProcessNetwork, Roaming, connect_cpo_and_emsp, set_endpoint
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -86,9 +86,7 @@ async def connected(module_network: InProcessNetwork) -> Setup:
     fake = FakeReceiver()
     module_network.transport.add("profiles.test", fake.app)
     peer = next(iter(await roaming.emsp.store.list_peers()))
-    kept = tuple(e for e in peer.endpoints if e.identifier != "chargingprofiles")
-    endpoints = (*kept, PeerEndpoint("chargingprofiles", "RECEIVER", "http://profiles.test/chargingprofiles"))
-    await roaming.emsp.save_peer(dataclasses.replace(peer, endpoints=endpoints))
+    await set_endpoint(roaming.emsp, peer, "chargingprofiles", "http://profiles.test/chargingprofiles")
     return Setup(roaming, fake, roaming.at_emsp)
 
 
@@ -206,8 +204,7 @@ async def test_a_peer_without_a_chargingprofiles_receiver_is_not_found(setup: Se
     other_cpo = await network.add("cpo3.test", "NL-CP3-CPO")
     await network.register(setup.roaming.emsp, other_cpo)
     peer = next(p for p in await setup.roaming.emsp.store.list_peers() if p.versions_url == other_cpo.versions_url)
-    kept = tuple(e for e in peer.endpoints if e.identifier != "chargingprofiles")
-    await setup.roaming.emsp.save_peer(dataclasses.replace(peer, endpoints=kept))
+    await set_endpoint(setup.roaming.emsp, peer, "chargingprofiles", None)
     with pytest.raises(NotFoundError, match="offers no ChargingProfiles Receiver"):
         await send_profile_request(setup.roaming.emsp, CLEAR, ("NL", "CP3"), "S")
 

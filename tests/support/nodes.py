@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -19,7 +19,7 @@ from evroam.config import Settings
 from evroam.node import Node
 from evroam.parties.initiate import issue_registration_token, register_with
 from evroam.store import SqlStore
-from evroam.store.interface import Peer
+from evroam.store.interface import Peer, PeerEndpoint
 from evroam.store.tables import objects
 
 
@@ -306,6 +306,14 @@ async def connect_cpo_and_emsp(
     return Roaming(
         network, cpo, emsp, link, network.api(cpo_host, link.to_server), network.api(emsp_host, link.to_client)
     )
+
+
+async def set_endpoint(node: Node, peer: Peer, module: str, url: str | None) -> None:
+    """Make `node` call `peer`'s `module` Receiver at `url` (e.g. a fake of the test's own), or, with None,
+    forget that the peer offers it."""
+    kept = tuple(e for e in peer.endpoints if e.identifier != module)
+    endpoints = (*kept, PeerEndpoint(module, "RECEIVER", url)) if url is not None else kept
+    await node.save_peer(replace(peer, endpoints=endpoints))
 
 
 # -- sample OCPI 2.2.1 objects (minimal valid ones; keyword arguments add or replace fields) ----------------
