@@ -175,6 +175,8 @@ def split(usage: Usage, session: SessionContext) -> list[Piece]:
     triggers = session.triggers[usage.mask]
     begin, finish = usage.start, usage.end
     length = finish - begin
+    if length == 0 and triggers.kwhs and usage.volumes[ENERGY] > 0:
+        return _split_instant(usage, session, triggers)
     cuts: dict[int, int] = {}  # position (microseconds into the period) -> kinds of cut there
     # Cut positions are whole microseconds; at a kWh (or parking-time) threshold the volume shared out is
     # the threshold itself, not the interpolation at the rounded position.
@@ -222,14 +224,52 @@ def split(usage: Usage, session: SessionContext) -> list[Piece]:
     return pieces
 
 
+def _split_instant(usage: Usage, session: SessionContext, triggers: Triggers) -> list[Piece]:
+    """A period without duration (it starts when the next one, or the session, ends) that delivered energy:
+    cut where the energy crosses a kWh threshold, each part evaluated at its middle in energy, the
+    period's volumes shared out in proportion to energy."""
+    before, energy = usage.energy_before, usage.volumes[ENERGY]
+    marks = sorted({k - before for k in triggers.kwhs if 0 < k - before < energy})
+    pieces: list[Piece] = []
+    ends: list[Decimal] = []  # energy into the period at each piece's end
+    for low, high in pairwise([_ZERO, *marks, energy]):
+        picks, _ = _picks(usage, session, triggers, 0, 0, 0, energy_at=before + (low + high) / 2)
+        if pieces and picks == pieces[-1].picks:
+            ends[-1] = high
+        else:
+            pieces.append(Piece(usage, usage.start, usage.end, picks))
+            ends.append(high)
+    volumes = usage.volumes
+    done = [_ZERO, _ZERO, _ZERO, _ZERO]
+    for piece, high in zip(pieces, ends, strict=True):
+        if high == energy:  # the last piece: exactly what is left
+            upto = list(volumes)
+        else:
+            upto = [v * high / energy if v else v for v in volumes]
+            upto[ENERGY] = high
+        piece.volumes = [u - d for u, d in zip(upto, done, strict=True)]
+        piece.energy_before = before + done[ENERGY]
+        done = upto
+    return pieces
+
+
 def _picks(
-    usage: Usage, session: SessionContext, triggers: Triggers, a: int, b: int, length: int
+    usage: Usage,
+    session: SessionContext,
+    triggers: Triggers,
+    a: int,
+    b: int,
+    length: int,
+    energy_at: Decimal | None = None,
 ) -> tuple[tuple[Component | None, ...], int]:
-    """The active component per dimension in the middle of [a, b), and the cut kinds that could change them."""
+    """The active component per dimension in the middle of [a, b) (or where the energy so far is
+    `energy_at`), and the cut kinds that could change them."""
     plan, mask = session.plan, usage.mask
     instant = usage.start + (a + b) // 2
     energy = usage.energy_before
-    if triggers.kwhs:
+    if energy_at is not None:
+        energy = energy_at
+    elif triggers.kwhs:
         volume = usage.volumes[ENERGY]
         if volume:
             energy += volume * (a + b) / (2 * length) if length else volume / 2

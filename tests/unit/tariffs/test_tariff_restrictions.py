@@ -77,6 +77,20 @@ def test_kwh_thresholds_split_by_interpolation_min_inclusive_max_exclusive():
     assert energy_by_element(result) == {0: D(10), 1: D(5)}
 
 
+def test_kwh_thresholds_split_a_period_without_duration_by_its_energy():
+    # A last period starting at the session end still delivered its energy: the first 10 kWh at the
+    # element valid below max_kwh, the rest at the next.
+    t = tariff(el(pc("ENERGY", "0.30"), max_kwh=10), el(pc("ENERGY", "0.20"), min_kwh=12))
+    end = at("2024-01-15 12:00")
+    start = end - hours(1)
+    periods = [period(start, energy=4), period(end, energy=16)]
+    result = price(t, periods, start, end)
+    assert energy_by_element(result) == {0: D(10), 1: D(8)}  # 2 kWh (10 to 12) are free
+    assert result.unrounded.excl_vat == D("4.60")
+    only = price(tariff(el(pc("ENERGY", "0.01"), max_kwh=1)), [period(end, energy=2)], end, end)
+    assert only.unrounded.excl_vat == D("0.01")
+
+
 @pytest.mark.parametrize(
     ("dimensions", "applies"),
     [
