@@ -30,6 +30,7 @@ from common import (
     Options,
     Pair,
     add_options,
+    analyze,
     clean_env,
     evse_paths,
     log,
@@ -188,6 +189,7 @@ def run(opts: Options, backlog: int, rate: float, seconds: float) -> dict[str, A
                 if CONCURRENCY[0]:
                     pair.cpo.env["EVROAM_DELIVERY_CONCURRENCY"] = CONCURRENCY[0]
                 asyncio.run(seed_locations(pair.db, "emsp", opts.locations))
+                asyncio.run(analyze(pair.db, "emsp"))  # as for the CPO: autovacuum's statistics after a bulk load
                 # One EVSE of each Location: changes of different EVSEs of one Location would be sent as one.
                 paths = [path for path in evse_paths(opts.locations) if path.endswith("-E0")]
                 changes = int(rate * seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
@@ -19,6 +20,7 @@ from evroam.modules.chargingprofiles import sender as chargingprofiles_sender
 from evroam.modules.commands import receiver as commands_receiver
 from evroam.modules.commands import sender as commands_sender
 from evroam.modules.credentials.handlers import router as credentials_router
+from evroam.modules.direct import direct_route, serve_direct
 from evroam.modules.listcache import remembered_reply
 from evroam.modules.locations import receiver as locations_receiver
 from evroam.modules.locations import sender as locations_sender
@@ -64,7 +66,8 @@ INTERFACE_ROUTERS: dict[tuple[ModuleID, InterfaceRole], APIRouter] = {
 
 class EvroamApp(FastAPI):
     """The node's app. A Sender list page it remembers is sent before anything else runs (middleware,
-    routing, dependencies: a current page needs none of them); see `evroam.modules.listcache`."""
+    routing, dependencies: a current page needs none of them); see `evroam.modules.listcache`. Locations
+    pushes skip the framework too (`evroam.modules.direct`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         node: Node | None = getattr(self.state, "node", None)
@@ -78,6 +81,10 @@ class EvroamApp(FastAPI):
             if reply is not None:
                 for message in reply:
                     await send(message)
+                return
+            if direct_route(node, scope):
+                scope["app"] = self
+                await RequestIdMiddleware(partial(serve_direct, node))(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 

@@ -70,9 +70,10 @@ class Settings(BaseSettings):
     # Push delivery of our objects' changes to the peers entitled to them (`evroam.delivery`): run by this
     # process (`serve`; `evroam worker` always does), requests in flight per receiving peer, how long a
     # receiver that cannot be reached is retried before it is marked out of sync (it then resyncs by pulling),
-    # and how many days the delivery ledger keeps.
+    # and how many days the delivery ledger keeps. A receiver takes pushes fastest from a few connections
+    # (bench/RESULTS.md: 8 in flight beat 16 and 32, which spend more on the connections than they gain).
     deliveries: bool = True
-    delivery_concurrency: int = Field(default=32, ge=1, le=1024)
+    delivery_concurrency: int = Field(default=8, ge=1, le=1024)
     delivery_retry_window: float = Field(default=600.0, gt=0)
     delivery_log_days: float = Field(default=7.0, gt=0)
     # Resync (run by `serve`): delta pulls of every module from every peer we receive data from, at start,

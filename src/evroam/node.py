@@ -179,7 +179,12 @@ class Node:
             allow_http=settings.dev_mode,
             allow_private=settings.dev_mode or settings.allow_private_urls,
         )
-        client = OcpiClient(policy, timeout=settings.request_timeout, transport=transport)
+        client = OcpiClient(
+            policy,
+            timeout=settings.request_timeout,
+            transport=transport,
+            connections=max(20, settings.delivery_concurrency),
+        )
         return cls(settings=settings, store=store, client=client, base_url=base_url, parties=parties)
 
     def watch_changes(self) -> None:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
 
+import asyncpg
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -403,6 +404,61 @@ async def test_concurrent_mutations_from_two_stores_lose_no_update(backend: Back
     finally:
         await one.close()
         await two.close()
+
+
+async def test_mutations_arriving_together_are_committed_together_and_fail_alone(store: SqlStore) -> None:
+    for i in range(30):
+        await store.put_object(LOCATIONS, make_object(f"LOC{i}", T0, '{"n":0}'))
+    transactions = 0
+
+    def counted(_conn: Connection) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    def bump(n: int) -> Any:
+        def change(current: StoredObject | None) -> StoredObject:
+            if n == 7:
+                raise ChangeFailed(f"refused {n}")
+            assert current is not None
+            return make_object(current.key.id, T0 + MS, json.dumps({"n": counter_of(current) + 1}))
+
+        return change
+
+    writer = store._writer.sync_engine  # the engine writes go through
+    event.listen(writer, "begin", counted)
+    try:
+        results = await asyncio.gather(
+            *(store.mutate_object(LOCATIONS, key(f"LOC{i}"), bump(i)) for i in range(30)),
+            *(store.mutate_object(LOCATIONS, key("LOC3"), bump(3)) for _ in range(4)),
+            store.mutate_object(LOCATIONS, key("NEW"), lambda current: make_object("NEW", T0)),
+            return_exceptions=True,
+        )
+    finally:
+        event.remove(writer, "begin", counted)
+    assert transactions < 10  # not one per call
+    [failed] = [r for r in results if isinstance(r, BaseException)]
+    assert isinstance(failed, ChangeFailed)
+    assert str(failed) == "refused 7"
+    for i in range(30):
+        stored = await store.get_object(LOCATIONS, key(f"LOC{i}"))
+        assert counter_of(stored) == {7: 0, 3: 5}.get(i, 1)
+    # The calls on one object saw each other's writes, in the order they came.
+    assert [counter_of(r[0]) for r in results[3:4] + results[30:34] if isinstance(r, tuple)] == [0, 1, 2, 3, 4]
+    assert await store.get_object(LOCATIONS, key("NEW")) == make_object("NEW", T0)
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_pooled_connection_lost_while_idle_is_replaced(store: SqlStore, postgres_dsn: str) -> None:
+    await store.put_object(LOCATIONS, make_object())
+    async with store.engine.connect() as conn:  # the pooled connection, whose server process is ended below
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await asyncio.sleep(1.2)  # idle long enough to be tested before its next use
+    assert await store.get_object(LOCATIONS, key("LOC1")) == make_object()
 
 
 async def test_concurrent_put_objects_creating_the_same_keys_all_succeed(store: SqlStore) -> None:

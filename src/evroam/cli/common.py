@@ -65,6 +65,15 @@ def settings(**options: Any) -> Settings:
         fail("invalid settings: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (it comes with uvicorn's standard extras), as `serve` uses."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def fail(message: str) -> NoReturn:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
@@ -79,7 +88,8 @@ def run(settings: Settings, action: Callable[[Node], Awaitable[T]]) -> T:
             await node.close()
 
     try:
-        return asyncio.run(main())
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            return runner.run(main())
     except (NodeConfigError, HandshakeError) as exc:
         fail(str(exc))
     except PeerRequestError as exc:

@@ -63,12 +63,16 @@ class OcpiClient:
         *,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        connections: int = 20,
     ) -> None:
         self.policy = policy
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
+            # Kept open for reuse: as many as are used at once (pushes in flight per peer), so none is
+            # closed after each request and opened again for the next.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=connections),
             headers={"User-Agent": f"evroam/{__version__}"},
         )
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final
 from evroam.client.errors import PeerProtocolError, PeerRequestError, PeerResponseError, transient
 from evroam.delivery.deltas import merge_hints
 from evroam.delivery.pushes import push_request
-from evroam.delivery.routes import DELIVERABLE, Router
+from evroam.delivery.routes import Router
 from evroam.errors import UnauthorizedError
 from evroam.store.changes import OUTBOX, PEERS_CHANGED
 from evroam.store.interface import (
@@ -155,8 +155,9 @@ class Pusher:
                     await due.wait()
 
     def _changed(self, module: str | None, watched: bool) -> None:
-        # Our own writes say when they added to the outbox; another process's are known only by module.
-        if module == OUTBOX or module is None or (watched and module in DELIVERABLE):
+        # Writes that added to the outbox, ours or (through the watcher) another process's; None: the
+        # watcher may have missed some.
+        if module == OUTBOX or module is None:
             self._route_due.set()
 
     def _peer_called(self, peer_id: str) -> None:

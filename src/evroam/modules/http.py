@@ -19,7 +19,7 @@ from evroam.transport.pagination import PageRequest, page_headers, parse_page_re
 from evroam.transport.validation import read_json
 from evroam.types import InterfaceRole, ModuleID, Role
 
-__all__ = ["Ctx", "ModuleCtx", "list_response", "object_response"]
+__all__ = ["Ctx", "ModuleCtx", "list_response", "module_context", "object_response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +87,13 @@ class ModuleCtx:
 
 
 async def _context(request: Request, version: str, caller: Annotated[Caller, Depends(peer_caller)]) -> ModuleCtx:
+    return module_context(node_of(request), request, version, caller)
+
+
+def module_context(node: Node, request: Request, version: str, caller: Caller) -> ModuleCtx:
+    """The context of a functional-module request by `caller` (404 for an unknown version or OCPI-to party)."""
     if version not in SUPPORTED_VERSIONS:
         raise NotFoundError(f"version {version[:20]!r} is not supported")
-    node = node_of(request)
     routing = RoutingHeaders.parse(request.headers)
     if routing.to_country_code and routing.to_party_id:
         # transport_and_format_message_routing: OCPI-to names the receiving party; we are no hub.

@@ -32,7 +32,8 @@ PEERS_CHANGED: Final = "peers"
 """The counter of peers and their credentials tokens (who may see what)."""
 
 OUTBOX: Final = "outbox"
-"""Bumped (in the writing process only) when a write added changes to the outbox."""
+"""Bumped when a write added changes to the outbox: by the writing process at once, and in every process
+following the database through the watcher (a trigger on the outbox counts or notifies it)."""
 
 WATCHER_NAME: Final = "evroam-change-watcher"
 SQLITE_POLL_SECONDS: Final = 0.2

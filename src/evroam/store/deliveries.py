@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -21,6 +21,7 @@ from evroam.store.interface import (
     PeerDeliveryState,
     StoredObject,
 )
+from evroam.store.objects import match_keys
 from evroam.store.tables import deliveries, delivery_log, delivery_peers, objects, outbox
 
 if TYPE_CHECKING:
@@ -126,9 +127,13 @@ class DeliveryTables:
             combined[key] = (seen[0], merge(seen[1], order.hint)) if seen else (order, order.hint)
         keys = sorted(combined)
         existing: dict[tuple[Any, ...], Any] = {}
-        columns = (deliveries.c.peer_id, *(deliveries.c[name] for name in _KEY))
+        prefix = [deliveries.c[name] for name in ("peer_id", "module", "country_code", "party_id", "object_type")]
         for start in range(0, len(keys), _CHUNK):
-            query = select(deliveries).where(_in_keys(columns, keys[start : start + _CHUNK]))
+            chunk = (
+                (peer, module, cc, pid, otype, oid)
+                for peer, module, cc, pid, oid, otype in keys[start : start + _CHUNK]
+            )
+            query = select(deliveries).where(match_keys(prefix, deliveries.c.object_id, chunk))
             if self._postgres:
                 query = query.with_for_update()
             for found in await conn.execute(query):
@@ -337,12 +342,6 @@ class DeliveryTables:
         async with self._writer.begin() as conn:
             result = await conn.execute(delete(delivery_log).where(delivery_log.c.at < before))
         return int(result.rowcount or 0)
-
-
-def _in_keys(columns: Iterable[Any], keys: list[_Key]) -> Any:
-    # Plain equalities (not a row-value IN), which every backend plans with the unique index.
-    cols = list(columns)
-    return or_(*(and_(*(c == v for c, v in zip(cols, key, strict=True))) for key in keys))
 
 
 def _attempt_row(attempt: DeliveryAttempt) -> dict[str, Any]:

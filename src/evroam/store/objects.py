@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,11 +31,12 @@ from evroam.store.interface import Change, ChangeRecorder, ListQuery, ObjectKey,
 from evroam.store.tables import objects, outbox
 from evroam.types import utcnow
 
-__all__ = ["ObjectTable"]
+__all__ = ["ObjectTable", "match_keys"]
 
 _KEY_COLUMNS = (objects.c.country_code, objects.c.party_id, objects.c.object_id, objects.c.object_type)
 _WRITTEN = (PutOutcome.CREATED, PutOutcome.UPDATED)
 _CHUNK = 400  # keys per IN (...) lookup; well below every backend's bound-parameter limit
+_BATCH: Final = 200  # read-modify-writes committed together at most
 _KEYS = ("module", "country_code", "party_id", "object_id", "object_type")
 _FIELDS = ("last_updated", "holder_country_code", "holder_party_id", "published", "data")
 # One UPDATE executed for many rows at once (executemany), keyed like the unique index.
@@ -41,6 +44,12 @@ _UPDATE_BY_KEY = (
     update(objects)
     .where(*(objects.c[name] == bindparam(f"b_{name}") for name in _KEYS))
     .values({name: bindparam(f"b_{name}") for name in _FIELDS})
+)
+# The same, for rows found by a read-modify-write (their key may change with them).
+_UPDATE_BY_SEQ = (
+    update(objects)
+    .where(objects.c.seq == bindparam("b_seq"))
+    .values({name: bindparam(f"b_{name}") for name in (*_KEYS, *_FIELDS)})
 )
 
 
@@ -86,6 +95,48 @@ def _from_row(row: Any) -> StoredObject:
     )
 
 
+def match_keys(prefix: Sequence[Any], id_column: Any, keys: Iterable[tuple[Any, ...]]) -> ColumnElement[bool]:
+    """Rows whose `(*prefix, id_column)` is one of `keys` (each: the prefix values, then the id).
+
+    Keys sharing a prefix become one `prefix = ... AND id IN (...)` term, which SQLite and PostgreSQL look
+    up in a unique index on those columns; a row-value IN would make SQLite scan the index's first column.
+    The IN list is an expanding parameter, so the statement is built and cached per number of prefixes."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for key in keys:
+        groups.setdefault(key[:-1], []).append(key[-1])
+    if not groups:
+        return false()
+    return or_(
+        *(
+            and_(*(column == value for column, value in zip(prefix, values, strict=True)), id_column.in_(ids))
+            for values, ids in groups.items()
+        )
+    )
+
+
+_OBJECT_PREFIX = (objects.c.module, objects.c.country_code, objects.c.party_id, objects.c.object_type)
+
+
+def _object_keys(module: str, keys: Iterable[tuple[str, str, str, str]]) -> ColumnElement[bool]:
+    """`match_keys` for normalised object keys of one module."""
+    rows = ((module, cc, pid, otype, oid) for cc, pid, oid, otype in keys)
+    return match_keys(_OBJECT_PREFIX, objects.c.object_id, rows)
+
+
+def _row_key(row: Any) -> tuple[str, str, str, str]:
+    return (row.country_code, row.party_id, row.object_id, row.object_type)
+
+
+@dataclass(slots=True)
+class _Mutation:
+    """One `mutate_object` call waiting for its batch."""
+
+    module: str
+    key: ObjectKey
+    change: Change
+    done: asyncio.Future[tuple[StoredObject | None, StoredObject | None]]
+
+
 def _pairs(column_a: Any, column_b: Any, pairs: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
     wanted = list(dict.fromkeys((a.upper(), b.upper()) for a, b in pairs))
     if not wanted:
@@ -115,6 +166,8 @@ class ObjectTable:
         """Bumped after each committed write, by module (see `evroam.store.changes`)."""
         self.recorder: ChangeRecorder | None = None
         """Which writes enter the outbox (in the write's transaction), and what changed in them."""
+        self._waiting: list[_Mutation] = []
+        self._committer: asyncio.Task[None] | None = None
 
     def _records(self, module: str, key: ObjectKey) -> bool:
         return self.recorder is not None and self.recorder.records(module, key)
@@ -172,7 +225,7 @@ class ObjectTable:
         keys = sorted({_norm(o.key) for o in objs})
         for start in range(0, len(keys), _CHUNK):
             query = select(objects.c.last_updated, *_KEY_COLUMNS).where(
-                objects.c.module == module, tuple_(*_KEY_COLUMNS).in_(keys[start : start + _CHUNK])
+                _object_keys(module, keys[start : start + _CHUNK])
             )
             if self._locking:
                 query = query.order_by(*(column.collate("C") for column in _KEY_COLUMNS)).with_for_update()
@@ -214,46 +267,121 @@ class ObjectTable:
     async def mutate_object(
         self, module: str, key: ObjectKey, change: Change
     ) -> tuple[StoredObject | None, StoredObject | None]:
-        # FOR UPDATE locks only a row that exists: writers creating the same absent object at once
-        # all insert, and all but one fail on the unique index. The retry (with `change` called
-        # again on what is stored now) finds the row and waits for its lock like any update.
+        # Read-modify-writes arriving together are committed together (group commit): one transaction,
+        # one lookup, one statement per kind of write. A node receiving many pushes at once (EVSE status,
+        # sessions) would otherwise pay a transaction each, one after another on SQLite's single writer.
+        # Each call still sees the writes of those before it, in the order they came, and fails alone.
+        mutation = _Mutation(module, key, change, asyncio.get_running_loop().create_future())
+        self._waiting.append(mutation)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.get_running_loop().create_task(self._commit_waiting())
+        return await mutation.done
+
+    async def _commit_waiting(self) -> None:
+        while self._waiting:
+            batch = self._waiting[:_BATCH]
+            del self._waiting[: len(batch)]
+            try:
+                await self._commit_batch(batch)
+            except Exception as exc:
+                for mutation in batch:
+                    if not mutation.done.done():
+                        mutation.done.set_exception(exc)
+            except BaseException:
+                for mutation in (*batch, *self._waiting):
+                    mutation.done.cancel()
+                self._waiting.clear()
+                raise
+
+    async def finish_writes(self) -> None:
+        """Wait for the read-modify-writes already asked for (before closing)."""
+        while self._committer is not None and not self._committer.done():
+            await asyncio.wait([self._committer])
+
+    async def _commit_batch(self, batch: list[_Mutation]) -> None:
+        # FOR UPDATE locks only rows that exist: writers creating the same absent object at once all
+        # insert, and all but one fail on the unique index. The retry (with each `change` called again
+        # on what is stored now) finds the row and waits for its lock like any update.
         for attempt in (1, 2):
             try:
-                before, after = await self._mutate(module, key, change)
+                results = await self._mutate_all(batch)
             except IntegrityError:
                 if attempt == 2:
                     raise
                 continue
-            if after is not before:
+            bumped: set[str] = set()
+            for mutation, result in zip(batch, results, strict=True):
+                if isinstance(result, tuple) and result[1] is not result[0]:
+                    bumped.add(mutation.module)
+                    if self._records(mutation.module, mutation.key):
+                        bumped.add(OUTBOX)
+            for module in sorted(bumped - {OUTBOX}) + sorted(bumped & {OUTBOX}):
                 self.changes.bump(module)
-                if self._records(module, key):
-                    self.changes.bump(OUTBOX)
-            return before, after
-        raise AssertionError("unreachable")
+            for mutation, result in zip(batch, results, strict=True):
+                if mutation.done.done():
+                    continue  # its caller went away; the write stands
+                if isinstance(result, tuple):
+                    mutation.done.set_result(result)
+                else:
+                    mutation.done.set_exception(result)
+            return
 
-    async def _mutate(
-        self, module: str, key: ObjectKey, change: Change
-    ) -> tuple[StoredObject | None, StoredObject | None]:
+    async def _mutate_all(
+        self, batch: list[_Mutation]
+    ) -> list[tuple[StoredObject | None, StoredObject | None] | Exception]:
+        wanted: dict[str, set[tuple[str, str, str, str]]] = {}
+        for mutation in batch:
+            wanted.setdefault(mutation.module, set()).add(_norm(mutation.key))
         async with self._writer.begin() as conn:
-            query = select(objects).where(_where_key(module, key))
-            if self._locking:
-                query = query.with_for_update()
-            row = (await conn.execute(query)).first()
-            before = None if row is None else _from_row(row)
-            after = change(before)
-            if after is None:
-                return before, before
-            values = _values(module, after)
-            if row is None:
-                await conn.execute(objects.insert().values(values))
-            else:
-                await conn.execute(update(objects).where(objects.c.seq == row.seq).values(values))
-            entry = self._outbox_row(module, key, None)
-            if entry is not None and (before is None or before.data != after.data):
-                if before is not None and self.recorder is not None:
-                    entry["hint"] = self.recorder.hint(module, before, after)
-                await conn.execute(outbox.insert().values(entry))
-            return before, after
+            # What is stored now, per module and key (None: absent), with the row each update goes to.
+            current: dict[tuple[str, tuple[str, str, str, str]], StoredObject | None] = {}
+            seqs: dict[tuple[str, tuple[str, str, str, str]], int] = {}
+            for module, keys in wanted.items():
+                ordered = sorted(keys)
+                for start in range(0, len(ordered), _CHUNK):
+                    query = select(objects).where(_object_keys(module, ordered[start : start + _CHUNK]))
+                    if self._locking:
+                        # Locked in one order (by key), so concurrent batches queue instead of deadlocking.
+                        query = query.order_by(*(column.collate("C") for column in _KEY_COLUMNS)).with_for_update()
+                    for row in await conn.execute(query):
+                        current[(module, _row_key(row))] = _from_row(row)
+                        seqs[(module, _row_key(row))] = row.seq
+            results: list[tuple[StoredObject | None, StoredObject | None] | Exception] = []
+            written: dict[tuple[str, tuple[str, str, str, str]], StoredObject] = {}
+            entries: list[dict[str, Any]] = []
+            for mutation in batch:
+                slot = (mutation.module, _norm(mutation.key))
+                before = current.get(slot)
+                try:
+                    after = mutation.change(before)
+                except Exception as exc:  # this call's failure (not found, invalid); the others go on
+                    results.append(exc)
+                    continue
+                if after is None:
+                    results.append((before, before))
+                    continue
+                current[slot] = written[slot] = after
+                results.append((before, after))
+                entry = self._outbox_row(mutation.module, mutation.key, None)
+                if entry is not None and (before is None or before.data != after.data):
+                    if before is not None and self.recorder is not None:
+                        entry["hint"] = self.recorder.hint(mutation.module, before, after)
+                    entries.append(entry)
+            updates = [
+                {"b_seq": seqs[slot], **{f"b_{k}": v for k, v in _values(slot[0], obj).items()}}
+                for slot, obj in written.items()
+                if slot in seqs
+            ]
+            inserts = [_values(slot[0], obj) for slot, obj in written.items() if slot not in seqs]
+            if updates:
+                await conn.execute(_UPDATE_BY_SEQ, updates)
+            if inserts:
+                if self._locking and len(inserts) > 1:
+                    inserts = await _in_lock_order(conn, inserts)
+                await conn.execute(objects.insert(), inserts)
+            if entries:
+                await conn.execute(outbox.insert(), entries)
+        return results
 
     async def delete_object(self, module: str, key: ObjectKey) -> bool:
         async with self._writer.begin() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, Table, and_, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, RowMapping, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
@@ -44,6 +46,8 @@ _ASYNC_DRIVERS: Final = {
 }
 _BEGIN_MODES: Final = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 _NODE_IDENTITY_ID: Final = 1
+_PING_AFTER_IDLE: Final = 1.0  # seconds a pooled PostgreSQL connection may idle before it is tested again
+_IDLE_SINCE: Final = "evroam_idle_since"
 
 
 def async_url(database_url: str) -> URL:
@@ -64,9 +68,31 @@ def create_engine(database_url: str, *, connect_args: Mapping[str, Any] | None =
     # A long-running server outlives PostgreSQL connections (restarts, idle timeouts).
     # A pool as large as the concurrency a node serves, so busy moments reuse connections instead of
     # opening and closing them.
-    return create_async_engine(
-        url, connect_args=dict(connect_args or {}), pool_pre_ping=True, pool_size=10, max_overflow=20
-    )
+    engine = create_async_engine(url, connect_args=dict(connect_args or {}), pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """A long-running server outlives PostgreSQL connections (restarts, idle timeouts): a connection that
+    has been idle in the pool is tested before use and replaced if it is gone. One used within the last
+    `_PING_AFTER_IDLE` seconds is not, which spares a busy node a round trip per transaction."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < _PING_AFTER_IDLE:
+            return  # new, or just used
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection lost: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection lost")
 
 
 def _ensure_sqlite_parent_dir(url: URL) -> None:
@@ -127,6 +153,7 @@ class SqlStore(ObjectTable, RequestTables, DeliveryTables):
         return self._engine
 
     async def close(self) -> None:
+        await self.finish_writes()
         if self._write_engine is not None:
             await self._write_engine.dispose()
         await self._engine.dispose()

@@ -14,7 +14,7 @@ from evroam.errors import OcpiError, StatusCode
 from evroam.transport.envelope import OcpiResponse
 from evroam.transport.validation import json_pointer
 
-__all__ = ["install_error_handlers"]
+__all__ = ["install_error_handlers", "ocpi_error_response"]
 
 log = logging.getLogger("evroam.transport")
 
@@ -26,6 +26,11 @@ _HTTP_MESSAGES = {
 
 async def _ocpi_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OcpiError)
+    return ocpi_error_response(request, exc)
+
+
+def ocpi_error_response(request: Request, exc: OcpiError) -> OcpiResponse:
+    """The envelope answering `exc` (logged; at WARNING for server errors)."""
     level = logging.WARNING if exc.http_status >= 500 else logging.INFO
     log.log(
         level,

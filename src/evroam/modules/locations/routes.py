@@ -12,9 +12,10 @@ from evroam.modules.locations.service import LocationPath
 __all__ = ["UrlPath", "add_depth_routes"]
 
 
-def _url_path(
+async def _url_path(
     country_code: str, party_id: str, location_id: str, evse_uid: str | None = None, connector_id: str | None = None
 ) -> LocationPath:
+    # async, though it awaits nothing: FastAPI would run a plain function in a worker thread.
     return LocationPath(country_code, party_id, location_id, evse_uid, connector_id)
 
 
