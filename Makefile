@@ -19,7 +19,7 @@ $(DEV_STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP) $(DEV_STAMP)
 
-## demo: start a CPO node on embedded SQLite (./evroam-demo.db) and say how to reach it
+## demo: a CPO node and an eMSP node roaming end to end (evroam demo), on embedded SQLite
 demo: $(STAMP)
 	$(BIN)/evroam demo
 

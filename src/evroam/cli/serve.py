@@ -1,21 +1,16 @@
-"""`evroam serve`, `evroam demo` and `evroam version`: run a node."""
+"""`evroam serve` and `evroam version`: run a node."""
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import Annotated
 
 import typer
 
 from evroam import __version__
-from evroam.cli.common import BaseUrl, DatabaseUrl, Dev, Parties, app, fail, out, run, settings
-from evroam.node import Node
-from evroam.parties.initiate import issue_registration_token
-from evroam.store.interface import NodeIdentity
-from evroam.types import utcnow
+from evroam.cli.common import BaseUrl, DatabaseUrl, Dev, Parties, app, fail, out, settings
 
-__all__ = ["demo", "serve", "version"]
+__all__ = ["serve", "version"]
 
 
 @app.command()
@@ -54,41 +49,6 @@ def serve(
         fail("no party to host: pass --party COUNTRY-PARTY-ROLE (e.g. --party NL-EVR-CPO) or set EVROAM_PARTIES")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(config), host=config.host, port=config.port, log_level=log_level.lower())
-
-
-@app.command()
-def demo(
-    port: Annotated[int, typer.Option(help="Port to listen on (loopback).")] = 8000,
-    database_url: Annotated[str, typer.Option("--database-url")] = "sqlite+aiosqlite:///./evroam-demo.db",
-) -> None:
-    """Start a CPO node (NL-EVR-CPO) on embedded SQLite and print how to reach it."""
-    import uvicorn
-
-    from evroam.app import create_app
-
-    config = settings(host="127.0.0.1", port=port, parties=["NL-EVR-CPO"], database_url=database_url, dev_mode=True)
-
-    async def issue(node: Node) -> str:
-        await node.store.save_node_identity(NodeIdentity(node.base_url, node.parties, utcnow()))
-        _, token = await issue_registration_token(node, "demo peer")
-        return token
-
-    token = run(config, issue)
-    b64 = base64.b64encode(token.encode()).decode()
-    out.print(f"[bold]evroam CPO node NL-EVR-CPO[/bold] on {config.effective_base_url} (database {database_url})")
-    out.print(f"  versions URL: {config.effective_base_url}/ocpi/versions")
-    out.print(f"  token A:      {token}")
-    out.print(f"  try:          curl -H 'Authorization: Token {b64}' {config.effective_base_url}/ocpi/versions")
-    emsp_db = "sqlite+aiosqlite:///./evroam-demo-emsp.db"
-    out.print("  connect an eMSP node to it, in two more terminals:")
-    out.print(f"    evroam serve --dev --party DE-EMS-EMSP --port {port + 1} --database-url {emsp_db}")
-    out.print(
-        f"    evroam credentials register --dev --versions-url {config.effective_base_url}/ocpi/versions "
-        f"--token {token} --database-url {emsp_db}"
-    )
-    out.print("Press Ctrl+C to stop.")
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="info")
 
 
 @app.command()

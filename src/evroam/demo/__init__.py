@@ -1,0 +1,1 @@
+"""`evroam demo`: a CPO node and an eMSP node roaming end to end, told step by step (`story`)."""
