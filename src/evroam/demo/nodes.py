@@ -35,6 +35,11 @@ def _free_port() -> int:
         return port
 
 
+def _inherited_env() -> dict[str, str]:
+    """This process's environment without EVROAM_* settings, which would change the demo's nodes."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
+
+
 class DemoNode:
     """One party's node."""
 
@@ -54,17 +59,14 @@ class DemoNode:
     def versions_url(self) -> str:
         return f"{self.base_url}/ocpi/versions"
 
-    def _environment(self) -> dict[str, str]:
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
-        return {**inherited, **self.env, "EVROAM_ADMIN_TOKEN": self.admin_token}
-
     async def start(self) -> None:
         args = [sys.executable, "-m", "evroam", "serve", "--dev", "--party", self.party, "--port", str(self.port)]
         args += ["--base-url", self.base_url, "--database-url", self.database_url, "--log-level", "warning"]
+        env = {**_inherited_env(), **self.env, "EVROAM_ADMIN_TOKEN": self.admin_token}
         with self.log_path.open("ab") as log:
             # Our own interpreter and arguments; starting a process does not wait for it.
             self.process = subprocess.Popen(  # noqa: ASYNC220, S603
-                args, stdout=log, stderr=subprocess.STDOUT, env=self._environment()
+                args, stdout=log, stderr=subprocess.STDOUT, env=env
             )
         self._http = httpx.AsyncClient(base_url=f"{self.base_url}/admin/api", timeout=30.0)
         deadline = time.monotonic() + _STARTUP_SECONDS
@@ -123,8 +125,9 @@ class DemoNode:
             "--database-url",
             self.database_url,
         ]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
-        done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=60)
+        done = await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, env=_inherited_env(), timeout=60
+        )
         if done.returncode != 0:
             raise NodeFailed(f"evroam {' '.join(args)} on the {self.name} node failed: {done.stderr.strip()[-300:]}")
         return json.loads(done.stdout) if as_json else done.stdout

@@ -225,9 +225,9 @@ class Story:
 
             async def seen() -> bool:
                 assert self.emsp.store is not None
-                stored = await self.emsp.store.get_object("locations", _location_key(location_id))
+                stored = await self.emsp.store.get_object("locations", ObjectKey(*CPO, location_id))
                 return stored is not None and any(
-                    e["uid"] == uid and e["status"] == status for e in _json(stored.data)["evses"]
+                    e["uid"] == uid and e["status"] == status for e in json.loads(stored.data)["evses"]
                 )
 
             await _until(seen, f"EVSE {uid} becoming {status} at the eMSP")
@@ -376,15 +376,6 @@ class Story:
             f"{tariff_id}: {result.total_cost.excl_vat} / {result.total_cost.incl_vat} EUR, the CDR's totals "
             "to the cent"
         )
-
-
-def _json(data: bytes) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(data)
-    return loaded
-
-
-def _location_key(location_id: str) -> ObjectKey:
-    return ObjectKey(CPO[0], CPO[1], location_id)
 
 
 def _powers(session: dict[str, Any]) -> list[float]:
