@@ -72,6 +72,8 @@ class EvroamApp(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         node: Node | None = getattr(self.state, "node", None)
         if node is not None:
+            if scope["type"] == "http":
+                send = node.traffic.counting(scope["path"], scope["method"], send)
             try:
                 reply = remembered_reply(node, scope)
             except Exception:

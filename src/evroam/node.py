@@ -22,6 +22,7 @@ from evroam.modules.versions.models import Endpoint, Version, VersionDetails
 from evroam.parties.auth import Authenticator
 from evroam.store import open_store
 from evroam.store.interface import CredentialsTokenRecord, NodeIdentity, PartyRecord, Peer, Store
+from evroam.transport.traffic import Traffic
 from evroam.types import BusinessDetails, InterfaceRole, ModuleID, utcnow
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class Node:
     list_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Path of each mounted Sender list → the store counters its pages depend on (see `PageCache`)."""
 
+    traffic: Traffic = field(default_factory=Traffic, init=False)
+    """The OCPI requests this node answered since it started (`GET /admin/api/traffic`)."""
     charge_points: ChargePoints | None = None
     """What carries out commands and profile requests on our CPO parties' Charge Points (see `start`)."""
     callbacks_due: asyncio.Event = field(default_factory=asyncio.Event, init=False)

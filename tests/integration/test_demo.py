@@ -34,11 +34,17 @@ def _powers(session: dict[str, Any]) -> list[float]:
     ]
 
 
+def _connector(location: dict[str, Any], where: dict[str, Any]) -> dict[str, Any]:
+    evse = next(e for e in location["evses"] if e["uid"] == where["evse_uid"])
+    connector: dict[str, Any] = next(c for c in evse["connectors"] if c["id"] == where["connector_id"])
+    return connector
+
+
 async def test_the_demo_tells_the_whole_story(tmp_path: Path) -> None:
     printed = io.StringIO()
     options = DemoOptions(duration=4, locations=LOCATIONS, drivers=DRIVERS, seed=7, work_dir=tmp_path / "demo")
     report = await run_demo(options, Console(file=printed, width=200))
-    assert len(report.steps) == 14
+    assert len(report.steps) == 15
     assert report.cpo is not None
     assert report.cpo.process is not None
     assert report.cpo.process.poll() is not None  # stopped at the end
@@ -72,36 +78,50 @@ async def test_the_demo_tells_the_whole_story(tmp_path: Path) -> None:
         assert {a.outcome for a in token_puts} == {"DELIVERED"}
         assert len(token_puts) == len(tokens)
 
-        # The app session: started by command, capped by the profile, stopped, the same at both.
-        [session] = (await _objects(cpo, "sessions")).values()
-        assert (await _objects(emsp, "sessions")) == {session["id"]: session}
-        assert (session["status"], session["auth_method"]) == ("COMPLETED", "COMMAND")
-        assert session["authorization_reference"] == "DEMO-APP-1"
-        assert session["cdr_token"]["type"] == "APP_USER"
-        powers = _powers(session)
-        assert powers[0] > 50
-        assert powers[-1] <= 50
+        # Two sessions, the same at both: the card's (authorized by the eMSP in real time, stopped by a second
+        # tap) and the app's (started by command, capped by the profile, stopped by command).
+        sessions = await _objects(cpo, "sessions")
+        assert await _objects(emsp, "sessions") == sessions
+        by_method = {s["auth_method"]: s for s in sessions.values()}
+        assert set(by_method) == {"AUTH_REQUEST", "COMMAND"}
+        assert {s["status"] for s in sessions.values()} == {"COMPLETED"}
+        card = by_method["AUTH_REQUEST"]
+        assert card["cdr_token"]["type"] == "RFID"
+        assert card["authorization_reference"] == report.facts["authorization_reference"]
+        app = by_method["COMMAND"]
+        assert app["authorization_reference"] == "DEMO-APP-1"
+        assert app["cdr_token"]["type"] == "APP_USER"
+        powers = _powers(app)
+        assert powers[0] < max(powers)  # the car ramps up
+        assert max(powers) > report.facts["cap_kw"] >= powers[-1]  # then the profile caps it
+        socs = [d["volume"] for p in app["charging_periods"] for d in p["dimensions"] if d["type"] == "STATE_OF_CHARGE"]
+        assert len(socs) == len(app["charging_periods"])
 
-        # The CDR: priced by the CPO, the same at the eMSP, and the eMSP's own price agrees.
-        [cdr] = (await _objects(cpo, "cdrs")).values()
-        assert await _objects(emsp, "cdrs") == {cdr["id"]: cdr}
-        assert cdr["session_id"] == session["id"]
-        assert float(cdr["total_cost"]["excl_vat"]) > 1  # the fast charger's start fee and its energy
-        document = read_cdr(cdr)
-        tariff, _ = read_tariff((await _objects(emsp, "tariffs"))["DC-FAST"])
-        core = document.core
-        priced = price_periods(
-            tariff, document.charging_periods, start=core.start_date_time, end=core.end_date_time, time_zone="UTC"
-        )
-        differences = compare_costs(priced, document.stated_costs())
-        assert differences
-        assert all(d.agrees for d in differences)
+        # The CDRs: priced by the CPO, the same at the eMSP, and the eMSP's own price agrees.
+        cdrs = await _objects(cpo, "cdrs")
+        assert await _objects(emsp, "cdrs") == cdrs
+        assert {c["session_id"] for c in cdrs.values()} == set(sessions)
+        tariffs = await _objects(emsp, "tariffs")
+        for cdr in cdrs.values():
+            assert float(cdr["total_cost"]["excl_vat"]) > 0
+            document = read_cdr(cdr)
+            connector = _connector(locations[cdr["cdr_location"]["id"]], cdr["cdr_location"])
+            tariff, _ = read_tariff(tariffs[connector["tariff_ids"][0]])
+            core = document.core
+            priced = price_periods(
+                tariff,
+                document.charging_periods,
+                start=core.start_date_time,
+                end=core.end_date_time,
+                time_zone="Europe/Amsterdam",
+            )
+            differences = compare_costs(priced, document.stated_costs())
+            assert differences
+            assert all(d.agrees for d in differences)
+            assert all(d["type"] != "STATE_OF_CHARGE" for p in cdr["charging_periods"] for d in p["dimensions"])
     finally:
         await cpo.close()
         await emsp.close()
 
-    # Real-time authorization is not stored by either node; the demo's record of the CPO's answer:
-    assert report.facts["authorization_reference"]
     assert report.facts["invoice_agrees"] is True
-    text = printed.getvalue()
-    assert "Pushes (from the delivery ledgers)" in text
+    assert "OCPI messages" in printed.getvalue()

@@ -7,15 +7,18 @@ stores is what the node's Sender interfaces serve (and, later, push).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Request
 
-from evroam.admin import authorize, commands, locations, objects, profiles, reservations
+from evroam.admin import authorize, commands, locations, objects, profiles, reservations, taps
 from evroam.admin.auth import AdminNode, admin_node
 from evroam.admin.http import PREFIX
 from evroam.admin.owner import OWNER_ROLES, owners
 from evroam.store.interface import ListQuery
 from evroam.transport.envelope import OcpiResponse
 from evroam.transport.pagination import page_headers, parse_page_request
+from evroam.types import format_datetime
 
 __all__ = ["router"]
 
@@ -30,6 +33,7 @@ router.include_router(authorize.router)
 router.include_router(commands.router)
 router.include_router(profiles.router)
 router.include_router(reservations.router)
+router.include_router(taps.router)
 
 
 def _add_list(module: str) -> None:
@@ -54,3 +58,11 @@ def _add_list(module: str) -> None:
 
 for _module in OWNER_ROLES:
     _add_list(_module)
+
+
+@router.get(f"{PREFIX}/traffic")
+async def traffic(node: AdminNode) -> OcpiResponse:
+    """The OCPI requests this node answered since it started (at `since`), per module, interface and
+    operation: how many, how many failed (HTTP 4xx/5xx), and their p50, p99 and max latency in ms."""
+    rows = [row.to_dict() for row in node.traffic.rows()]
+    return OcpiResponse({"since": format_datetime(datetime.fromtimestamp(node.traffic.since, UTC)), "requests": rows})

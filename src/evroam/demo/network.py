@@ -10,11 +10,13 @@ from typing import Any, Final
 
 from evroam.types import format_datetime
 
-__all__ = ["DEMO_EVSE", "DEMO_LOCATION", "Network", "drivers", "network"]
+__all__ = ["DEMO_AC_EVSE", "DEMO_EVSE", "DEMO_LOCATION", "Network", "drivers", "network"]
 
 DEMO_LOCATION: Final = "LOC0001"
-"""The Location the story's sessions charge at: free, remote-start capable, its first EVSE a DC charger."""
+"""The Location the story's sessions charge at: free, remote-start capable, its first EVSE a DC charger,
+its second an AC one."""
 DEMO_EVSE: Final = "LOC0001-E1"
+DEMO_AC_EVSE: Final = "LOC0001-E2"
 
 # (city, latitude, longitude, street) of Dutch cities; Locations are scattered around them.
 _CITIES: Final = (

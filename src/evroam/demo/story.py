@@ -14,13 +14,14 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
-from evroam.demo.network import DEMO_EVSE, DEMO_LOCATION, Network, drivers, network
+from evroam.demo.network import DEMO_AC_EVSE, DEMO_EVSE, DEMO_LOCATION, Network, drivers, network
 from evroam.demo.nodes import DemoNode, NodeFailed
 from evroam.store.interface import ObjectKey
 from evroam.tariffs import PricingError, price_periods, read_cdr, read_tariff
@@ -32,7 +33,7 @@ __all__ = ["DemoFailed", "DemoOptions", "DemoReport", "run_demo"]
 CPO: Final = ("NL", "EVR")
 EMSP: Final = ("DE", "EMS")
 _WAIT: Final = 60.0  # seconds any one thing may take before the demo gives up on it
-_PROFILE_WATTS: Final = 50_000  # the eMSP halves the fast charger's power
+_CAP_FROM_KW: Final = 20.0  # the eMSP caps the app session once it charges faster than this, at half its power
 _UPLOADS: Final = 16  # back-office uploads in flight
 
 T = TypeVar("T")
@@ -109,13 +110,14 @@ class Story:
         await self.step("The eMSP's back office adds its drivers", self.upload_drivers)
         await self.step("Tokens are pushed to the CPO", self.tokens_pushed)
         await self.step("EVSE status changes arrive by push", self.status_pushes)
-        await self.step("A driver's RFID card is authorized in real time", self.rfid)
+        card = await self._tapped()
         session = await self._started()
-        await self.step("The session charges", lambda: self.charging(session))
+        await self.step("The sessions charge", lambda: self.charging(session, card))
         await self.step("A charging profile caps the power", lambda: self.capped(session))
         await self.step("The driver stops from the app", lambda: self.stopped(session))
-        await self.step("The CDR arrives, priced by the CPO's tariff engine", lambda: self.cdr(session))
-        await self.step("The eMSP checks the invoice", lambda: self.invoice_check(session))
+        await self.step("The card's driver taps again: the session stops", lambda: self.card_stopped(card))
+        await self.step("The CDRs arrive, priced by the CPO's tariff engine", lambda: self.cdrs(session, card))
+        await self.step("The eMSP checks the invoices", self.invoice_check)
         self.report.completed = True
 
     async def _stop_nodes(self) -> None:
@@ -177,8 +179,9 @@ class Story:
             issued["token"],
             as_json=False,
         )
-        cpo_peers = await self.cpo.cli("credentials", "list")
-        emsp_peers = await self.emsp.cli("credentials", "list")
+        cpo_peers, emsp_peers = await asyncio.gather(
+            self.cpo.cli("credentials", "list"), self.emsp.cli("credentials", "list")
+        )
         if len(cpo_peers) != 1 or len(emsp_peers) != 1:
             raise DemoFailed(f"the nodes know {len(cpo_peers)} and {len(emsp_peers)} peers, not one each")
         at_emsp = emsp_peers[0]
@@ -240,23 +243,37 @@ class Story:
             f"{max(latencies):.0f} ms (median {statistics.median(latencies):.0f} ms), pushed as EVSE PATCHes"
         )
 
-    async def rfid(self) -> str:
+    async def _tap(self, evse_uid: str, uid: str) -> dict[str, Any]:
+        path = f"/chargepoints/{CPO[0]}/{CPO[1]}/{DEMO_LOCATION}/{evse_uid}/tap"
+        answer: dict[str, Any] = await self.cpo.admin("POST", path, {"uid": uid, "type": "RFID"})
+        return answer
+
+    async def _tapped(self) -> dict[str, Any]:
         card = next(t for t in self.tokens if t["type"] == "RFID" and t["whitelist"] == "NEVER")
-        where = {"location_id": DEMO_LOCATION, "evse_uids": [DEMO_EVSE]}
-        answer = await self.cpo.admin("POST", "/authorize", {"uid": card["uid"], "type": "RFID", "location": where})
-        if not answer["accepted"] or answer["source"] != "REAL_TIME":
-            raise DemoFailed(f"the card was not accepted in real time: {answer}")
-        stranger = await self.cpo.admin(
-            "POST", "/authorize", {"uid": "DEADBEEF0000", "type": "RFID", "location": where}
-        )
-        if stranger["accepted"]:
-            raise DemoFailed("an unknown card was accepted")
-        self.report.facts["authorization_reference"] = answer.get("authorization_reference")
-        return (
-            f"card {card['visual_number']} ({card['uid']}) tapped at {DEMO_EVSE}: the CPO asked the eMSP, which "
-            f"answered {answer['allowed']} (reference {answer.get('authorization_reference')}); "
-            f"an unknown card was turned away ({stranger['source']})"
-        )
+        holder: dict[str, Any] = {}
+
+        async def tap() -> str:
+            stranger = await self._tap(DEMO_AC_EVSE, "DEADBEEF0000")
+            if stranger["action"] != "REFUSED":
+                raise DemoFailed(f"an unknown card was not turned away: {stranger}")
+            answer = await self._tap(DEMO_AC_EVSE, card["uid"])
+            decided = answer.get("authorization") or {}
+            if answer["action"] != "STARTED" or decided.get("source") != "REAL_TIME":
+                raise DemoFailed(f"the card did not start a session after asking the eMSP: {answer}")
+            reference = str(decided.get("authorization_reference"))
+            session = await _until(lambda: self._session(reference, "ACTIVE"), "the card's session at the eMSP")
+            if session["auth_method"] != "AUTH_REQUEST" or session["cdr_token"]["uid"] != card["uid"]:
+                raise DemoFailed(f"the card's session is not the one authorized: {session}")
+            holder.update(session)
+            self.report.facts["authorization_reference"] = reference
+            return (
+                f"card {card['visual_number']} ({card['uid']}) at {DEMO_AC_EVSE}: the CPO asked the eMSP, which "
+                f"answered {decided['allowed']} (reference {reference}); session {session['id']} is ACTIVE at the "
+                f"eMSP (AUTH_REQUEST). An unknown card was turned away ({stranger['authorization']['source']})"
+            )
+
+        await self.step("A driver's RFID card is authorized in real time and charges", tap)
+        return holder
 
     async def _started(self) -> dict[str, Any]:
         app_user = next(t for t in self.tokens if t["type"] == "APP_USER")
@@ -301,32 +318,45 @@ class Story:
                 return session
         return None
 
-    async def charging(self, session: dict[str, Any]) -> str:
+    async def charging(self, session: dict[str, Any], card: dict[str, Any]) -> str:
         await asyncio.sleep(self.options.duration / 2)
-        now = await _until(lambda: self._session("DEMO-APP-1", "ACTIVE"), "the running session")
+        now = await _until(lambda: self._session("DEMO-APP-1", "ACTIVE"), "the running app session")
+        card_now = await _until(
+            lambda: self._session(card["authorization_reference"], "ACTIVE"), "the running card session"
+        )
         updates = [a for a in await self.cpo.ledger() if a.module == "sessions" and a.outcome == "DELIVERED"]
+        powers, socs = _powers(now), _socs(now)
         cost = (now.get("total_cost") or {}).get("incl_vat", "?")
         return (
-            f"the charge point meters every second; {len(updates)} session updates pushed so far: "
-            f"{Decimal(now['kwh']):.3f} kWh at {_powers(now)[-1]:.1f} kW, running cost {cost} EUR incl. VAT"
+            f"the charge points meter every second, {len(updates)} session updates pushed so far. The app "
+            f"session ramped up {powers[0]:.0f} → {max(powers):.0f} kW, battery {socs[0]:.1f} % → {socs[-1]:.1f} %: "
+            f"{Decimal(now['kwh']):.3f} kWh, running cost {cost} EUR incl. VAT. The card's session: "
+            f"{_powers(card_now)[-1]:.1f} kW AC, {Decimal(card_now['kwh']):.3f} kWh"
         )
 
     async def capped(self, session: dict[str, Any]) -> str:
-        profile = {"charging_rate_unit": "W", "charging_profile_period": [{"start_period": 0, "limit": _PROFILE_WATTS}]}
+        async def fast() -> dict[str, Any] | None:
+            now = await self._session("DEMO-APP-1", "ACTIVE")
+            return now if now is not None and _powers(now)[-1] > _CAP_FROM_KW else None
+
+        before = _powers(await _until(fast, f"the app session charging faster than {_CAP_FROM_KW:.0f} kW"))[-1]
+        cap_kw = int(before / 2)
+        self.report.facts["cap_kw"] = cap_kw
+        period = {"start_period": 0, "limit": cap_kw * 1000}
+        profile = {"charging_rate_unit": "W", "charging_profile_period": [period]}
         path = f"/chargingprofiles/{CPO[0]}/{CPO[1]}/{session['id']}"
         sent = await self.emsp.admin("PUT", path, {"charging_profile": profile})
         await self._result(sent["id"])
 
         async def slower() -> dict[str, Any] | None:
             now = await self._session("DEMO-APP-1", "ACTIVE")
-            return now if now is not None and _powers(now)[-1] <= _PROFILE_WATTS / 1000 else None
+            return now if now is not None and _powers(now)[-1] <= cap_kw else None
 
         limited = await _until(slower, "a session update at the capped power")
         await asyncio.sleep(self.options.duration / 2)
-        powers = _powers(limited)
         return (
-            f"the eMSP set a {_PROFILE_WATTS / 1000:.1f} kW limit; the session went from {powers[0]:.1f} kW "
-            f"to {powers[-1]:.1f} kW"
+            f"the eMSP set a {cap_kw} kW limit (SetChargingProfile); the session went from {before:.1f} kW "
+            f"to {_powers(limited)[-1]:.1f} kW"
         )
 
     async def stopped(self, session: dict[str, Any]) -> str:
@@ -337,53 +367,77 @@ class Story:
         self.report.facts["session"] = done
         return f"STOP_SESSION accepted; the session is COMPLETED at the eMSP with {Decimal(done['kwh']):.3f} kWh"
 
+    async def card_stopped(self, card: dict[str, Any]) -> str:
+        answer = await self._tap(DEMO_AC_EVSE, card["cdr_token"]["uid"])
+        if answer["action"] != "STOPPED" or answer.get("session_id") != card["id"]:
+            raise DemoFailed(f"the second tap did not stop the card's session: {answer}")
+        reference = card["authorization_reference"]
+        done = await _until(lambda: self._session(reference, "COMPLETED"), "the card's COMPLETED session at the eMSP")
+        return f"the session is COMPLETED at the eMSP with {Decimal(done['kwh']):.3f} kWh"
+
     async def _cdr(self, session: dict[str, Any]) -> dict[str, Any] | None:
         return next((c for c in await self.emsp.objects("cdrs") if c.get("session_id") == session["id"]), None)
 
-    async def cdr(self, session: dict[str, Any]) -> str:
-        cdr = await _until(lambda: self._cdr(session), "the CDR at the eMSP")
-        self.report.facts["cdr"] = cdr
-        total = cdr["total_cost"]
-        tariff_ids = ", ".join(t["id"] for t in cdr.get("tariffs") or []) or "none embedded"
-        return (
-            f"CDR {cdr['id']}: {Decimal(cdr['total_energy']):.3f} kWh, {Decimal(cdr['total_time']):.4f} h, "
-            f"{total['excl_vat']} EUR excl. VAT / {total.get('incl_vat')} incl. (tariff {tariff_ids})"
-        )
+    async def cdrs(self, *sessions: dict[str, Any]) -> str:
+        lines = []
+        for session in sessions:
+            cdr = await _until(partial(self._cdr, session), f"the CDR of session {session['id']}")
+            self.report.facts.setdefault("cdrs", []).append(cdr)
+            total = cdr["total_cost"]
+            tariff_ids = ", ".join(t["id"] for t in cdr.get("tariffs") or []) or _tariff_of(cdr, self.network)
+            lines.append(
+                f"CDR {cdr['id']} ({cdr['auth_method']}): {Decimal(cdr['total_energy']):.3f} kWh, "
+                f"{Decimal(cdr['total_time']):.4f} h, {total['excl_vat']} EUR excl. VAT / "
+                f"{total.get('incl_vat')} incl. (tariff {tariff_ids})"
+            )
+        return "\n  ".join(lines)
 
-    async def invoice_check(self, session: dict[str, Any]) -> str:
-        cdr = self.report.facts["cdr"]
-        document = read_cdr(cdr)
-        tariff_id = _tariff_of(cdr, self.network)
-        stored = next((t for t in await self.emsp.objects("tariffs") if t["id"] == tariff_id), None)
-        if stored is None:
-            raise DemoFailed(f"the eMSP has no copy of tariff {tariff_id}")
-        tariff, _ = read_tariff(stored)
-        core = document.core
-        result = price_periods(
-            tariff,
-            document.charging_periods,
-            start=core.start_date_time,
-            end=core.end_date_time,
-            time_zone="Europe/Amsterdam",
-        )
-        differences = compare_costs(result, document.stated_costs())
-        self.report.facts["invoice_agrees"] = all(d.agrees for d in differences)
-        if not differences or not self.report.facts["invoice_agrees"]:
-            shown = "; ".join(f"{d.field}.{d.part}: CDR {d.stated}, eMSP {d.computed}" for d in differences)
-            raise DemoFailed(f"the eMSP's price of the CDR differs: {shown or 'the CDR states no costs'}")
-        return (
-            f"the eMSP priced the CDR's {len(document.charging_periods)} charging periods with its own copy of "
-            f"{tariff_id}: {result.total_cost.excl_vat} / {result.total_cost.incl_vat} EUR, the CDR's totals "
-            "to the cent"
-        )
+    async def invoice_check(self) -> str:
+        lines = []
+        tariffs = {t["id"]: t for t in await self.emsp.objects("tariffs")}
+        for cdr in self.report.facts["cdrs"]:
+            document = read_cdr(cdr)
+            tariff_id = _tariff_of(cdr, self.network)
+            if tariff_id not in tariffs:
+                raise DemoFailed(f"the eMSP has no copy of tariff {tariff_id}")
+            tariff, _ = read_tariff(tariffs[tariff_id])
+            core = document.core
+            result = price_periods(
+                tariff,
+                document.charging_periods,
+                start=core.start_date_time,
+                end=core.end_date_time,
+                time_zone="Europe/Amsterdam",
+            )
+            differences = compare_costs(result, document.stated_costs())
+            if not differences or not all(d.agrees for d in differences):
+                shown = "; ".join(f"{d.field}.{d.part}: CDR {d.stated}, eMSP {d.computed}" for d in differences)
+                raise DemoFailed(f"the eMSP's price of CDR {cdr['id']} differs: {shown or 'it states no costs'}")
+            lines.append(
+                f"CDR {cdr['id']}: the eMSP priced its {len(document.charging_periods)} charging periods with its "
+                f"own copy of {tariff_id}: {result.total_cost.excl_vat} / {result.total_cost.incl_vat} EUR, "
+                "the CDR's totals to the cent"
+            )
+        self.report.facts["invoice_agrees"] = True
+        return "\n  ".join(lines)
+
+
+def _readings(session: dict[str, Any], kind: str) -> list[float]:
+    """The dimension `kind` of each charging period (0 where a period lacks it)."""
+    return [
+        float(next((d["volume"] for d in p["dimensions"] if d["type"] == kind), 0))
+        for p in session.get("charging_periods") or []
+    ] or [0.0]
 
 
 def _powers(session: dict[str, Any]) -> list[float]:
     """The power (kW) of each charging period."""
-    return [
-        float(next((d["volume"] for d in p["dimensions"] if d["type"] == "POWER"), 0))
-        for p in session.get("charging_periods") or []
-    ] or [0.0]
+    return _readings(session, "POWER")
+
+
+def _socs(session: dict[str, Any]) -> list[float]:
+    """The battery's state of charge (%) at the end of each charging period."""
+    return _readings(session, "STATE_OF_CHARGE")
 
 
 def _tariff_of(cdr: dict[str, Any], net: Network) -> str:
@@ -401,16 +455,33 @@ async def summarize(report: DemoReport, console: Console) -> None:
     cpo, emsp = report.cpo, report.emsp
     assert cpo is not None
     assert emsp is not None
-    pushes = Table("module", "from", "requests", "p50 ms", "max ms", title="Pushes (from the delivery ledgers)")
-    for sender in (cpo, emsp):
-        by_module: dict[str, list[float]] = {}
-        for attempt in await sender.ledger():
-            by_module.setdefault(attempt.module, []).append(attempt.latency_ms or 0.0)
-        for module, latencies in sorted(by_module.items()):
-            pushes.add_row(
-                module, sender.name, str(len(latencies)), f"{statistics.median(latencies):.1f}", f"{max(latencies):.1f}"
+    messages = Table(
+        "module",
+        "request",
+        "count",
+        "4xx/5xx",
+        "p50 ms",
+        "max ms",
+        title="OCPI messages, as their receivers served them",
+    )
+    total = 0
+    for receiver, way in ((cpo, "eMSP → CPO"), (emsp, "CPO → eMSP")):
+        messages.add_row(f"[bold]{way}[/bold]")
+        served: dict[str, Any] = await receiver.admin("GET", "/traffic")
+        for row in served["requests"]:
+            total += row["requests"]
+            request = f"{row['operation']} {row['interface'].lower()}".strip()
+            messages.add_row(
+                row["module"],
+                request,
+                str(row["requests"]),
+                str(row["failed"] or ""),
+                f"{row['p50_ms']:.1f}",
+                f"{row['max_ms']:.1f}",
             )
-    console.print(pushes)
+        messages.add_section()
+    messages.add_row("[bold]total[/bold]", "", f"[bold]{total}[/bold]")
+    console.print(messages)
     held = Table("module", "CPO holds", "eMSP holds", title="Stored")
     for module in ("locations", "tariffs", "tokens", "sessions", "cdrs"):
         held.add_row(module, str(len(await cpo.objects(module))), str(len(await emsp.objects(module))))

@@ -17,12 +17,11 @@ from evroam.modules.chargingprofiles.models import (
 )
 from evroam.modules.locations.models import Connector, PowerType
 from evroam.modules.sessions.models import Session
+from evroam.sim.car import Car
 
-__all__ = ["active_profile", "connector_watts", "limit_watts", "meter", "rate_watts"]
+__all__ = ["active_profile", "charging_watts", "connector_watts", "gained_kwh", "limit_watts", "meter", "rate_watts"]
 
-# What the simulated car takes at most: a typical on-board charger on AC, a mid-range car on DC.
-_CAR_AC_WATTS: Final = 11_000
-_CAR_DC_WATTS: Final = 100_000
+_DEFAULT_CAR: Final = Car()
 _KWH: Final = Decimal("0.0001")
 _KW: Final = Decimal("0.001")
 
@@ -31,11 +30,11 @@ def _phases(connector: Connector) -> int:
     return 3 if connector.power_type == PowerType.AC_3_PHASE else 1
 
 
-def connector_watts(connector: Connector) -> int:
-    """What the connector delivers at most, and the car takes: W."""
+def connector_watts(connector: Connector, car: Car = _DEFAULT_CAR) -> int:
+    """What the connector delivers at most, and the car takes at its peak: W (by default a car of 11 kW
+    on AC, 100 kW on DC)."""
     offered = connector.max_electric_power or connector.max_voltage * connector.max_amperage * _phases(connector)
-    car = _CAR_DC_WATTS if connector.power_type == PowerType.DC else _CAR_AC_WATTS
-    return min(offered, car)
+    return min(offered, car.dc_watts if connector.power_type == PowerType.DC else car.ac_watts)
 
 
 def limit_watts(profile: ChargingProfile, connector: Connector, session_start: datetime, at: datetime) -> int | None:
@@ -61,14 +60,29 @@ def limit_watts(profile: ChargingProfile, connector: Connector, session_start: d
     return int(current)
 
 
-def rate_watts(connector: Connector, profile: ChargingProfile | None, session_start: datetime, at: datetime) -> int:
-    """The power the session charges with at `at`: the connector's and car's, capped by the profile."""
-    rate = connector_watts(connector)
+def rate_watts(
+    connector: Connector,
+    profile: ChargingProfile | None,
+    session_start: datetime,
+    at: datetime,
+    car: Car = _DEFAULT_CAR,
+) -> int:
+    """The power the Charge Point allows at `at`: the connector's and the car's peak, capped by the profile."""
+    rate = connector_watts(connector, car)
     if profile is not None:
         limit = limit_watts(profile, connector, session_start, at)
         if limit is not None:
             rate = min(rate, limit)
     return max(rate, 0)
+
+
+def charging_watts(
+    connector: Connector, profile: ChargingProfile | None, session_start: datetime, at: datetime, car: Car, kwh: Decimal
+) -> int:
+    """The power the session charges with at `at`, having taken `kwh`: what the Charge Point allows, or
+    less when the car takes less (ramping up, its battery filling)."""
+    taken = car.takes_watts(connector.power_type == PowerType.DC, kwh, (at - session_start).total_seconds())
+    return min(rate_watts(connector, profile, session_start, at, car), taken)
 
 
 def active_profile(
@@ -99,31 +113,41 @@ def active_profile(
     return ActiveChargingProfile(start_date_time=now, charging_profile=planned)
 
 
-def meter(session: Session, watts: int, now: datetime) -> Session:
+def gained_kwh(session: Session, now: datetime) -> Decimal:
+    """The energy the session took since its last update, at the power of its last period."""
+    periods = session.charging_periods or ()
+    power = (_dimension(periods[-1], CdrDimensionType.POWER) if periods else None) or Decimal(0)
+    elapsed = Decimal(max(0.0, (now - session.last_updated).total_seconds()))
+    return (power * elapsed / 3600).quantize(_KWH, ROUND_HALF_EVEN)
+
+
+def meter(session: Session, watts: int, now: datetime, car: Car | None = None) -> Session:
     """The session after charging since its last update at the rate of its last period, continuing at
-    `watts` from `now`: a new charging period starts when the rate changes."""
+    `watts` from `now`: a new charging period starts when the rate changes. With the `car` known, each
+    period carries the battery's state of charge at its latest reading (STATE_OF_CHARGE, a dimension
+    only Sessions carry: mod_cdrs_cdrdimensiontype_enum)."""
     periods = list(session.charging_periods or ())
     last_power = _dimension(periods[-1], CdrDimensionType.POWER) if periods else None
-    elapsed = Decimal(max(0.0, (now - session.last_updated).total_seconds()))
-    gained = ((last_power or Decimal(0)) * elapsed / 3600).quantize(_KWH, ROUND_HALF_EVEN)
-    if periods and gained:
+    gained = gained_kwh(session, now)
+    kwh = Decimal(session.kwh) + gained
+    soc = car.soc(kwh) if car is not None else None
+    if periods and (gained or soc is not None):
         energy = (_dimension(periods[-1], CdrDimensionType.ENERGY) or Decimal(0)) + gained
-        periods[-1] = _period(periods[-1].start_date_time, energy, last_power or Decimal(0))
+        periods[-1] = _period(periods[-1].start_date_time, energy, last_power or Decimal(0), soc)
     power = (Decimal(watts) / 1000).quantize(_KW)
     if last_power != power:
-        periods.append(_period(now, Decimal(0), power))
-    kwh = Decimal(session.kwh) + gained
+        periods.append(_period(now, Decimal(0), power, soc))
     return session.model_copy(update={"kwh": kwh, "charging_periods": periods, "last_updated": now})
 
 
-def _period(start: datetime, energy: Decimal, power: Decimal) -> ChargingPeriod:
-    return ChargingPeriod(
-        start_date_time=start,
-        dimensions=[
-            CdrDimension(type=CdrDimensionType.ENERGY, volume=energy),
-            CdrDimension(type=CdrDimensionType.POWER, volume=power),
-        ],
-    )
+def _period(start: datetime, energy: Decimal, power: Decimal, soc: Decimal | None) -> ChargingPeriod:
+    dimensions = [
+        CdrDimension(type=CdrDimensionType.ENERGY, volume=energy),
+        CdrDimension(type=CdrDimensionType.POWER, volume=power),
+    ]
+    if soc is not None:
+        dimensions.append(CdrDimension(type=CdrDimensionType.STATE_OF_CHARGE, volume=soc))
+    return ChargingPeriod(start_date_time=start, dimensions=dimensions)
 
 
 def _dimension(period: ChargingPeriod, kind: CdrDimensionType) -> Decimal | None:

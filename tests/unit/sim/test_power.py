@@ -14,7 +14,8 @@ from evroam.modules.cdrs.models import CdrDimensionType, ChargingPeriod
 from evroam.modules.chargingprofiles.models import ChargingProfile, ChargingRateUnit
 from evroam.modules.locations.models import Connector
 from evroam.modules.sessions.models import Session
-from evroam.sim.power import active_profile, connector_watts, limit_watts, meter, rate_watts
+from evroam.sim.car import Car
+from evroam.sim.power import active_profile, charging_watts, connector_watts, gained_kwh, limit_watts, meter, rate_watts
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -357,3 +358,41 @@ def test_a_clock_behind_the_last_update_gains_no_energy() -> None:
 @pytest.mark.parametrize(("watts", "kw"), [(7400, "7.4"), (22_080, "22.08"), (1, "0.001")])
 def test_power_is_recorded_in_kilowatts(watts: int, kw: str) -> None:
     assert periods_of(meter(session(), watts, T0))[-1][2] == Decimal(kw)
+
+
+# -- charging_watts: what the car takes -----------------------------------------------------------------------
+
+
+def test_the_session_charges_at_what_the_car_takes_when_that_is_less_than_allowed() -> None:
+    fast = connector("DC", volts=920, amps=200, max_electric_power=150_000)
+    nearly_full = Car(soc_start=Decimal(80))
+    assert charging_watts(fast, None, T0, minutes(5), nearly_full, Decimal(0)) == 45_000
+    assert charging_watts(fast, None, T0, T0 + timedelta(seconds=5), Car(), Decimal(0)) == 50_000  # ramping up
+
+
+def test_a_profile_caps_what_the_car_would_take() -> None:
+    fast = connector("DC", volts=920, amps=200, max_electric_power=150_000)
+    assert charging_watts(fast, profile((0, 50_000)), T0, minutes(5), Car(), Decimal(0)) == 50_000
+
+
+def test_a_small_connector_caps_the_car() -> None:
+    slow = connector("DC", volts=400, amps=50)  # 20 kW
+    assert charging_watts(slow, None, T0, minutes(5), Car(), Decimal(0)) == 20_000
+
+
+def test_meter_values_carry_the_battery_state_of_charge() -> None:
+    car = Car(soc_start=Decimal(50))
+    first = meter(session(), 60_000, T0, car)
+    assert [(d.type, Decimal(d.volume)) for d in (first.charging_periods or [])[0].dimensions] == [
+        (CdrDimensionType.ENERGY, Decimal(0)),
+        (CdrDimensionType.POWER, Decimal(60)),
+        (CdrDimensionType.STATE_OF_CHARGE, Decimal(50)),
+    ]
+    later = meter(first, 60_000, minutes(6), car)  # 6 kWh more: 10 % of 60 kWh
+    assert dimension((later.charging_periods or [])[-1], CdrDimensionType.STATE_OF_CHARGE) == Decimal(60)
+    assert dimension((later.charging_periods or [])[-1], CdrDimensionType.ENERGY) == Decimal(6)
+
+
+def test_gained_energy_is_what_the_last_period_power_gives_since_the_last_update() -> None:
+    assert gained_kwh(session((T0, "0", "11"), last_updated=T0), minutes(6)) == Decimal("1.1")
+    assert gained_kwh(session(), minutes(6)) == Decimal(0)
