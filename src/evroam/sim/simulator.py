@@ -38,6 +38,7 @@ from evroam.modules.chargingprofiles.models import (
 )
 from evroam.modules.commands.models import CommandResult, CommandResultType, StartSession, UnlockConnector
 from evroam.modules.locations.models import Status
+from evroam.modules.locations.service import LocationPath
 from evroam.modules.objects import same_id
 from evroam.modules.sessions.models import Session, SessionStatus
 from evroam.modules.tokens.authorizer import Authorization, Source, authorize
@@ -227,21 +228,24 @@ class Simulator(Stations):
             await self._begin(Start(cpo, session_id, spot, answer.token, method, answer.authorization_reference), held)
         return Tap(TapAction.STARTED, session_id, answer)
 
+    async def set_evse_status(self, cpo: tuple[str, str], location_id: str, evse_uid: str, status: Status) -> None:
+        """An EVSE changes status by itself (it breaks down, it is repaired), as its Charge Point reports."""
+        async with self._lock:
+            await self._patch_status(LocationPath(cpo[0], cpo[1], location_id, evse_uid), status, utcnow())
+
     async def _running_at(
         self, cpo: tuple[str, str], location_id: str, evse_uid: str, uid: str, token_type: TokenType
     ) -> Session | None:
-        for key, _ in await self.store.list_state(RUNNING):
+        for key, stored in await self.store.list_state(RUNNING):
             country_code, party_id, session_id = key.split("/", 2)
-            if (country_code, party_id) != (cpo[0].upper(), cpo[1].upper()):
+            running = json.loads(stored)
+            # Where each session runs is in its state: only the one at this EVSE is read.
+            if (country_code, party_id) != (cpo[0].upper(), cpo[1].upper()) or not (
+                same_id(running["location_id"], location_id) and same_id(running["evse_uid"], evse_uid)
+            ):
                 continue
             session = await self._session(cpo, session_id)
-            if (
-                session is not None
-                and same_id(session.location_id, location_id)
-                and same_id(session.evse_uid, evse_uid)
-                and same_id(session.cdr_token.uid, uid)
-                and session.cdr_token.type == token_type
-            ):
+            if session is not None and same_id(session.cdr_token.uid, uid) and session.cdr_token.type == token_type:
                 return session
         return None
 
@@ -304,15 +308,19 @@ class Simulator(Stations):
                 log.exception("metering simulated sessions failed; trying again")
 
     async def tick(self, now: datetime | None = None) -> None:
-        now = now or utcnow()
-        async with self._lock:
-            for key, _ in await self.store.list_state(RUNNING):
-                country_code, party_id, session_id = key.split("/", 2)
-                await self._meter_one((country_code, party_id), session_id, now)
-            for _, stored in await self.store.list_state(RESERVATIONS):
-                held = json.loads(stored)
-                if datetime.fromisoformat(held["expiry_date"].replace("Z", "+00:00")) <= now:
-                    await self._end_reservation((held["country_code"], held["party_id"]), held, now)
+        # One session at a time under the lock: drivers and commands get their turn between them.
+        for key, _ in await self.store.list_state(RUNNING):
+            country_code, party_id, session_id = key.split("/", 2)
+            async with self._lock:
+                await self._meter_one((country_code, party_id), session_id, now or utcnow())
+        for reservation, stored in await self.store.list_state(RESERVATIONS):
+            held = json.loads(stored)
+            at = now or utcnow()
+            if datetime.fromisoformat(held["expiry_date"].replace("Z", "+00:00")) > at:
+                continue
+            async with self._lock:
+                if await self.store.get_state(RESERVATIONS, reservation) is not None:  # not used or canceled since
+                    await self._end_reservation((held["country_code"], held["party_id"]), held, at)
 
     async def limit_changed(self, cpo: tuple[str, str], session_id: str) -> None:
         """Something besides OCPI changed a session's limit: meter it and tell its profile sender."""

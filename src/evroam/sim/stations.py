@@ -261,6 +261,9 @@ class Stations:
 
     async def _set_status(self, spot: Spot, status: Status, now: datetime) -> None:
         path = LocationPath(spot.location.country_code, spot.location.party_id, spot.location.id, spot.evse.uid)
+        await self._patch_status(path, status, now)
+
+    async def _patch_status(self, path: LocationPath, status: Status, now: datetime) -> None:
         await patch_at(self.store, path, {"status": status.value, "last_updated": format_datetime(now)})
 
 
