@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import time
 from datetime import UTC, datetime
@@ -99,7 +100,7 @@ async def _held(pair: Pair, node: str) -> tuple[int, int, int]:
     store = await pair.db.open_store(node)
     try:
         total, rows = await store.list_objects("sessions", ListQuery(limit=1_000_000))
-        completed = sum(1 for row in rows if b'"status":"COMPLETED"' in row.data.replace(b" ", b""))
+        completed = sum(1 for row in rows if json.loads(row.data)["status"] == "COMPLETED")
         cdrs, _ = await store.list_objects("cdrs", ListQuery(limit=0))
         return total, completed, cdrs
     finally:
